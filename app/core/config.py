@@ -1,0 +1,175 @@
+"""The one settings model. Loaded from TOML, validated, every field documented.
+
+Unknown keys and bad values are rejected with a message naming the key. Secrets (the remote API key)
+never live here: they go to the OS keyring (``app.sync``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.core import paths
+from app.core.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LLMSettings(_Section):
+    engine: str = Field("llama-cpp", description="LLM engine name (see `visage doctor`).")
+    model: str = Field(
+        "smollm2-135m",
+        description="A shipped model name (smollm2-135m) or the path of any chat GGUF file.",
+    )
+    chat_format: str | None = Field(
+        None, description="llama.cpp chat format; empty = use the template embedded in the GGUF."
+    )
+    n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, le=256, description="CPU threads; empty = all cores.")
+    n_gpu_layers: int = Field(
+        0, ge=-1, description="Layers offloaded to the GPU (-1 = all) when llama.cpp was built with GPU support."
+    )
+    temperature: float = Field(0.3, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(160, ge=1, le=8192, description="Longest reply in tokens.")
+
+
+class ASRSettings(_Section):
+    engine: str = Field("faster-whisper", description="ASR engine name.")
+    model: str = Field(
+        "tiny.en", description="A shipped model (tiny.en, base) or the path of a faster-whisper model folder."
+    )
+    language: str | None = Field("en", description="Spoken language code; empty = detect (multilingual models).")
+    compute_type: str = Field(
+        "float32", description="CTranslate2 compute type. float32 is exact on tiny.en; int8 is faster but worse."
+    )
+    beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 = greedy (fastest).")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to run the model.")
+
+
+class TTSSettings(_Section):
+    engine: str = Field("piper", description="TTS engine: piper (offline) or edge-tts (online, falls back to piper).")
+    voice: str = Field("joe", description="A shipped Piper voice (joe) or the path of a Piper .onnx voice.")
+    edge_voice: str = Field("en-US-AriaNeural", description="Voice name used by edge-tts.")
+    edge_timeout_s: float = Field(5.0, gt=0, le=60, description="Give up on edge-tts after this many seconds.")
+    length_scale: float = Field(1.0, gt=0.2, le=3.0, description="Speaking rate: below 1 is faster.")
+
+
+class VADSettings(_Section):
+    engine: str = Field("silero", description="VAD engine name.")
+    threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Speech probability that counts as speech.")
+    min_silence_ms: int = Field(
+        400, ge=50, le=5000, description="Silence after speech before the turn ends (hang-over)."
+    )
+    min_speech_ms: int = Field(200, ge=0, le=5000, description="Shorter bursts are ignored as noise.")
+    speech_pad_ms: int = Field(200, ge=0, le=2000, description="Audio kept before speech starts.")
+
+
+class AudioSettings(_Section):
+    input_device: str | None = Field(None, description="Microphone name or index; empty = system default.")
+    output_device: str | None = Field(None, description="Speaker name or index; empty = system default.")
+
+
+class PersonaSettings(_Section):
+    name: str = Field("Visage", description="The assistant's name.")
+    system_prompt: str = Field(
+        "You are Visage, a friendly voice assistant. Answer in one or two short, clear sentences.",
+        description="Instructions given to the LLM at the start of every conversation.",
+    )
+
+
+class Settings(_Section):
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    asr: ASRSettings = Field(default_factory=ASRSettings)
+    tts: TTSSettings = Field(default_factory=TTSSettings)
+    vad: VADSettings = Field(default_factory=VADSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    persona: PersonaSettings = Field(default_factory=PersonaSettings)
+    data_dir: str | None = Field(None, description="Where history and models live; empty = platform default.")
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"unknown setting '{key}'")
+        else:
+            lines.append(f"'{key}': {e['msg']} (got {e.get('input')!r})")
+    return "; ".join(lines)
+
+
+def from_dict(data: dict[str, Any], *, source: str = "settings") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(
+            f"Invalid {source}: {_describe(err)}",
+            hint="Fix or remove that line; `visage config show` prints every valid key with its default.",
+        ) from None
+
+
+def load(path: Path | None = None) -> Settings:
+    """Load settings from ``path`` (default: the config file). A missing file means defaults."""
+    path = path or paths.config_file()
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(
+            f"{path} is not valid TOML: {err}", hint="Fix the file or delete it to go back to the defaults."
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"Cannot read {path}: {err}", hint="Check the file's permissions.") from None
+    return from_dict(data, source=str(path))
+
+
+def to_toml(settings: Settings, *, with_docs: bool = True) -> str:
+    """Render settings as TOML with each field's description as a comment."""
+    out: list[str] = []
+    top = settings.model_dump()
+    for name, field in Settings.model_fields.items():
+        value = top[name]
+        if isinstance(value, dict):
+            continue
+        if with_docs and field.description:
+            out.append(f"# {field.description}")
+        out.append(_toml_line(name, value))
+    for name, field in Settings.model_fields.items():
+        value = top[name]
+        if not isinstance(value, dict):
+            continue
+        out.append(f"\n[{name}]")
+        section_model = field.annotation
+        assert section_model is not None
+        for key, sub in section_model.model_fields.items():  # type: ignore[union-attr]
+            if with_docs and sub.description:
+                out.append(f"# {sub.description}")
+            out.append(_toml_line(key, value[key]))
+    return "\n".join(out).lstrip() + "\n"
+
+
+def _toml_line(key: str, value: Any) -> str:
+    if value is None:
+        return f"# {key} = (not set)"
+    if isinstance(value, bool):
+        return f"{key} = {'true' if value else 'false'}"
+    if isinstance(value, int | float):
+        return f"{key} = {value}"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key} = "{escaped}"'
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings atomically (a crash leaves the old file intact)."""
+    path = path or paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(to_toml(settings), encoding="utf-8")
+    tmp.replace(path)
+    return path

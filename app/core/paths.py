@@ -1,0 +1,42 @@
+"""Where Visage keeps its files. Environment variables override the platform defaults.
+
+- ``VISAGE_DATA_DIR``: database, converted models, avatars (default: platformdirs user data dir)
+- ``VISAGE_CONFIG_DIR``: ``config.toml`` (default: platformdirs user config dir)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "visage"
+
+
+def config_dir() -> Path:
+    env = os.environ.get("VISAGE_CONFIG_DIR")
+    return Path(env).expanduser() if env else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("VISAGE_DATA_DIR")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def models_dir(data: Path | None = None) -> Path:
+    """Models Visage prepared itself (joined, patched) or the user added through the app."""
+    env = os.environ.get("VISAGE_MODELS_DIR")
+    if env:
+        return Path(env).expanduser()
+    return (data or data_dir()) / "models"
+
+
+def database_file(data: Path | None = None) -> Path:
+    return (data or data_dir()) / "visage.db"
