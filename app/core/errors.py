@@ -68,7 +68,13 @@ class EngineError(VisageError):
     exit_code = 7
 
 
-class Cancelled(VisageError):  # noqa: N818 - it is a condition, not a failure
+class Cancelled(VisageError):
     """The work was cancelled on purpose (barge-in, Ctrl-C, Esc)."""
 
     exit_code = 130
+
+
+class NotFoundError(VisageError):
+    """Something the user asked for by id or name (a conversation, a draft) does not exist."""
+
+    exit_code = 8

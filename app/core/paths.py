@@ -2,6 +2,7 @@
 
 - ``VISAGE_DATA_DIR``: database, converted models, avatars (default: platformdirs user data dir)
 - ``VISAGE_CONFIG_DIR``: ``config.toml`` (default: platformdirs user config dir)
+- ``VISAGE_MODELS_DIR``: models prepared at setup (default: ``<user data dir>/models``)
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP_NAME))
 
 
-def models_dir(data: Path | None = None) -> Path:
-    """Models Visage prepared itself (joined, patched) or the user added through the app."""
+def models_dir() -> Path:
+    """Models Visage prepared itself (joined, patched) or the user added through the app.
+
+    ``VISAGE_MODELS_DIR`` overrides it. It does not follow ``--data-dir``: pointing history at another
+    folder must not make the prepared models disappear.
+    """
     env = os.environ.get("VISAGE_MODELS_DIR")
     if env:
         return Path(env).expanduser()
-    return (data or data_dir()) / "models"
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "models"
 
 
 def database_file(data: Path | None = None) -> Path:

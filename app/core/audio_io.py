@@ -1,0 +1,218 @@
+"""Audio in and out behind two small interfaces, with file-backed implementations.
+
+The CLI and the tests use files (no sound card needed); the desktop app uses ``app.core.audio_device``
+(sounddevice). Audio is mono float32 in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.core.errors import AudioInputError, StorageError
+from engines.base import AudioChunk
+
+ASR_RATE = 16_000
+
+
+class AudioSource(Protocol):
+    sample_rate: int
+
+    def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
+        """Blocking iterator of consecutive frames (drain it in a worker thread)."""
+
+    def close(self) -> None: ...
+
+
+class AudioSink(Protocol):
+    def play(self, chunk: AudioChunk) -> None:
+        """Queue a chunk for playback; returns at once."""
+
+    def audible_time(self) -> float:
+        """Seconds of audio the listener has heard so far on this sink's clock (the master clock)."""
+
+    def stop(self) -> None:
+        """Drop everything queued or playing (barge-in)."""
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Block until everything queued has been played."""
+
+    def close(self) -> None: ...
+
+
+def load_audio(path: str | Path, sample_rate: int = ASR_RATE) -> np.ndarray:
+    """Decode any audio file PyAV/FFmpeg understands to mono float32 at ``sample_rate``."""
+    import av  # PyAV ships FFmpeg; comes with faster-whisper
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioInputError(f"Audio file not found: {path}", hint="Check the path (a WAV, FLAC, MP3 or OGG file).")
+    if path.stat().st_size == 0:
+        raise AudioInputError(f"{path} is empty.", hint="Record the question again, or pass another file.")
+    pieces: list[np.ndarray] = []
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioInputError(
+                    f"{path} has no audio stream.", hint="Pass a WAV, FLAC, MP3 or OGG recording."
+                )
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    pieces.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                pieces.append(out.to_ndarray().reshape(-1))
+    except AudioInputError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError) as err:
+        raise AudioInputError(
+            f"{path} is not an audio file Visage can read ({err.__class__.__name__}).",
+            hint="Pass a WAV, FLAC, MP3 or OGG recording.",
+        ) from None
+    audio = np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
+    if audio.size == 0:
+        raise AudioInputError(f"{path} holds no audio samples.", hint="Record the question again.")
+    return audio
+
+
+def write_wav(path: str | Path, pcm: np.ndarray, sample_rate: int) -> Path:
+    """Write mono float32 audio as 16-bit PCM WAV, atomically (no half-written file on failure)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    data = (np.clip(pcm, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(tmp), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate)
+            wav.writeframes(data)
+        tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(
+            f"Cannot write {path}: {err.strerror or err}", hint="Choose another output path or free disk space."
+        ) from None
+    return path
+
+
+class FileAudioSource:
+    """Plays a file as if it were a microphone. ``realtime`` paces frames at the speed of speech."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        sample_rate: int = ASR_RATE,
+        realtime: bool = False,
+        trailing_silence_s: float = 1.0,
+    ) -> None:
+        self.path = Path(path)
+        self.sample_rate = sample_rate
+        self.realtime = realtime
+        audio = load_audio(self.path, sample_rate)
+        self.audio = np.concatenate([audio, np.zeros(int(trailing_silence_s * sample_rate), np.float32)])
+        self._closed = threading.Event()
+
+    @classmethod
+    def from_array(cls, audio: np.ndarray, sample_rate: int = ASR_RATE, *, realtime: bool = False) -> FileAudioSource:
+        source = cls.__new__(cls)
+        source.path = Path("<memory>")
+        source.sample_rate = sample_rate
+        source.realtime = realtime
+        source.audio = audio.astype(np.float32)
+        source._closed = threading.Event()
+        return source
+
+    def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
+        start = time.monotonic()
+        for i in range(0, len(self.audio) - frame_samples + 1, frame_samples):
+            if self._closed.is_set():
+                return
+            if self.realtime:
+                due = start + (i + frame_samples) / self.sample_rate
+                delay = due - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            yield self.audio[i : i + frame_samples]
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class FileAudioSink:
+    """Collects played audio in memory and writes it to a WAV file. Its clock is the audio written.
+
+    With ``realtime=True`` the clock advances with wall time from the first chunk (like a sound card),
+    which the benchmarks and barge-in tests use.
+    """
+
+    def __init__(self, *, realtime: bool = False) -> None:
+        self.realtime = realtime
+        self.sample_rate: int | None = None
+        self._chunks: list[np.ndarray] = []
+        self._queued_s = 0.0
+        self._t0: float | None = None
+        self._stopped_at: float | None = None
+        self._lock = threading.Lock()
+        self.first_chunk_at: float | None = None
+
+    def play(self, chunk: AudioChunk) -> None:
+        with self._lock:
+            if self.sample_rate is None:
+                self.sample_rate = chunk.sample_rate
+            elif chunk.sample_rate != self.sample_rate:
+                raise ValueError("FileAudioSink needs one sample rate per stream")
+            if self._t0 is None or (self.realtime and self._stopped_at is not None):
+                self._t0 = time.monotonic() - self._queued_s
+                self._stopped_at = None
+            if self.first_chunk_at is None:
+                self.first_chunk_at = time.monotonic()
+            self._chunks.append(chunk.pcm.astype(np.float32))
+            self._queued_s += chunk.duration
+
+    def audible_time(self) -> float:
+        with self._lock:
+            if not self.realtime or self._t0 is None:
+                return self._queued_s
+            end = self._stopped_at if self._stopped_at is not None else time.monotonic()
+            return min(self._queued_s, end - self._t0)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.realtime and self._t0 is not None:
+                heard = min(self._queued_s, time.monotonic() - self._t0)
+                self._truncate(heard)
+                self._stopped_at = time.monotonic()
+
+    def _truncate(self, seconds: float) -> None:
+        keep = int(seconds * (self.sample_rate or 1))
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+        self._chunks = [audio[:keep]]
+        self._queued_s = keep / float(self.sample_rate or 1)
+
+    def drain(self, timeout: float | None = None) -> None:
+        if not self.realtime:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.audible_time() < self._queued_s - 1e-3:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+
+    @property
+    def audio(self) -> np.ndarray:
+        with self._lock:
+            return np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+
+    def save(self, path: str | Path) -> Path:
+        return write_wav(path, self.audio, self.sample_rate or 22_050)
+
+    def close(self) -> None:
+        pass

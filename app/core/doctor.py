@@ -1,0 +1,141 @@
+"""`visage doctor`: what Visage found on this machine, what it will use, and what to do about gaps."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from app.core import paths
+from app.core.config import Settings
+from app.core.errors import VisageError
+
+Status = Literal["ok", "warn", "error"]
+
+PACKAGES = ("llama-cpp-python", "faster-whisper", "ctranslate2", "onnxruntime", "piper-tts", "edge-tts",
+            "sqlite-utils", "pyside6-essentials", "sounddevice", "opencv-python-headless", "av")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    area: str
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_packages() -> list[Check]:
+    out = []
+    for dist in PACKAGES:
+        version = _version(dist)
+        out.append(
+            Check("packages", dist, "ok" if version else "error", version or "not installed",
+                  "" if version else "Run `bash scripts/setup.sh`.")
+        )
+    return out
+
+
+def check_models(settings: Settings) -> list[Check]:
+    from engines import models
+
+    out = []
+    chosen = {"llm": settings.llm.model, "asr": settings.asr.model, "tts": settings.tts.voice}
+    for row in models.describe_models():
+        in_use = chosen.get(row["role"]) == row["name"]
+        status: Status = "ok" if row["found"] and not row.get("problem") else ("error" if in_use else "warn")
+        size = f", {row['size_mb']:.0f} MB" if row.get("size_mb") else ""
+        detail = f"{row.get('path') or 'not found'}{size}" + (" [in use]" if in_use else "")
+        if row.get("problem"):
+            detail += f" — {row['problem']}"
+        out.append(Check(f"model:{row['role']}", row["name"], status, detail, row.get("fix", "")))
+    for role, spec in chosen.items():
+        if os.sep in spec or spec.startswith((".", "~")):
+            resolve = {"llm": models.resolve_llm, "asr": models.resolve_asr, "tts": models.resolve_voice}[role]
+            try:
+                out.append(Check(f"model:{role}", spec, "ok", f"{resolve(spec)} [in use]"))
+            except VisageError as err:
+                out.append(Check(f"model:{role}", spec, "error", err.message, err.hint or ""))
+    return out
+
+
+def check_compute(settings: Settings) -> list[Check]:
+    out = []
+    try:
+        import llama_cpp
+
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+        if gpu and settings.llm.n_gpu_layers != 0:
+            out.append(Check("compute", "llm", "ok", f"GPU offload ({settings.llm.n_gpu_layers} layers)"))
+        elif gpu:
+            out.append(Check("compute", "llm", "ok", "CPU — this llama.cpp build supports GPU offload but "
+                             "[llm] n_gpu_layers = 0", "Set [llm] n_gpu_layers = -1 to use the GPU."))
+        else:
+            out.append(Check("compute", "llm", "ok", "CPU — this llama.cpp build has no GPU support (CPU-only build)",
+                             "For a GPU, rebuild llama-cpp-python with CMAKE_ARGS=-DGGML_CUDA=on."))
+    except ImportError:
+        out.append(Check("compute", "llm", "error", "llama-cpp-python not installed", "Run `bash scripts/setup.sh`."))
+    try:
+        import ctranslate2
+
+        cuda = ctranslate2.get_cuda_device_count()
+        reason = f"CUDA ({cuda} device(s))" if cuda and settings.asr.device != "cpu" else (
+            "CPU — no CUDA device found" if not cuda else "CPU — [asr] device = cpu")
+        out.append(Check("compute", "asr", "ok", reason))
+    except ImportError:
+        out.append(Check("compute", "asr", "error", "ctranslate2 not installed", "Run `bash scripts/setup.sh`."))
+    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {sys.version.split()[0]}"
+    out.append(Check("compute", "cpu", "ok", machine))
+    return out
+
+
+def check_audio() -> list[Check]:
+    from app.core.audio_device import list_devices
+
+    try:
+        devices = list_devices()
+    except VisageError as err:
+        return [Check("audio", "devices", "warn", err.message, err.hint or "")]
+    if not devices:
+        return [Check("audio", "devices", "warn", "no sound card found — voice is off, text chat works",
+                      "Plug in a microphone/speakers; files still work: `visage talk --input q.wav --output r.wav`.")]
+    ins = [d.name for d in devices if d.inputs]
+    outs = [d.name for d in devices if d.outputs]
+    return [
+        Check("audio", "input", "ok" if ins else "warn", ", ".join(ins) or "no microphone"),
+        Check("audio", "output", "ok" if outs else "warn", ", ".join(outs) or "no speakers"),
+    ]
+
+
+def check_storage(data_dir: Path) -> list[Check]:
+    db = paths.database_file(data_dir)
+    probe = data_dir / ".write-test"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok")
+        probe.unlink()
+        return [Check("storage", "data folder", "ok", f"{data_dir} (database {db.name})"),
+                Check("storage", "config file", "ok", str(paths.config_file()))]
+    except OSError as err:
+        return [Check("storage", "data folder", "error", f"{data_dir} is not writable: {err.strerror or err}",
+                      "Choose another folder with --data-dir or VISAGE_DATA_DIR.")]
+
+
+def run_checks(settings: Settings, data_dir: Path) -> list[Check]:
+    return [*check_packages(), *check_models(settings), *check_compute(settings), *check_audio(),
+            *check_storage(data_dir)]
+
+
+def as_dicts(checks: list[Check]) -> list[dict[str, str]]:
+    return [asdict(c) for c in checks]

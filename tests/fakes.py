@@ -1,0 +1,121 @@
+"""Fakes for orchestration tests only. Never a default: nothing in app/ or engines/ imports this."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from app.core.errors import NetworkError
+from engines.base import AudioChunk, ChatMessage, EngineInfo, PhonemeTiming, TranscriptResult
+
+
+def _info(role: str, name: str) -> EngineInfo:
+    return EngineInfo(role=role, name=name, model="fake", model_path=None, version=None, device="cpu")
+
+
+class ScriptedLLM:
+    """Streams a fixed reply word by word, optionally slowly; records what it was asked."""
+
+    def __init__(self, reply: str, delay_s: float = 0.0) -> None:
+        self.reply = reply
+        self.delay_s = delay_s
+        self.calls: list[list[ChatMessage]] = []
+        self.tokens_sent = 0
+
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: threading.Event | None = None) -> Iterator[str]:
+        self.calls.append(list(messages))
+        for i, word in enumerate(self.reply.split(" ")):
+            if cancel is not None and cancel.is_set():
+                return
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            self.tokens_sent += 1
+            yield word if i == 0 else " " + word
+
+    def info(self) -> EngineInfo:
+        return _info("llm", "scripted")
+
+
+class ToneTTS:
+    """One chunk per call: a tone whose length follows the text (0.05 s per character)."""
+
+    sample_rate = 16_000
+
+    def __init__(self, name: str = "tone", fail: bool = False) -> None:
+        self.name = name
+        self.fail = fail
+        self.spoken: list[str] = []
+
+    def synthesize(self, text: str, *, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
+        if self.fail:
+            raise NetworkError("no network")
+        self.spoken.append(text)
+        n = int(0.05 * len(text) * self.sample_rate)
+        t = np.arange(n) / self.sample_rate
+        pcm = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+        yield AudioChunk(pcm=pcm, sample_rate=self.sample_rate, text=text,
+                         phonemes=(PhonemeTiming("a", 0.0, n / self.sample_rate),), timing_source="fake")
+
+    def info(self) -> EngineInfo:
+        return _info("tts", self.name)
+
+
+class FixedASR:
+    sample_rate = 16_000
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.heard: list[int] = []
+
+    def transcribe(self, audio: np.ndarray) -> TranscriptResult:
+        self.heard.append(len(audio))
+        return TranscriptResult(text=self.text, language="en")
+
+    def info(self) -> EngineInfo:
+        return _info("asr", "fixed")
+
+
+class EnergyVAD:
+    """Speech = frames louder than a threshold (the fake input is tone bursts and silence)."""
+
+    sample_rate = 16_000
+    frame_samples = 512
+
+    def confidence(self, frame: np.ndarray) -> float:
+        return 0.9 if float(np.sqrt(np.mean(frame**2))) > 0.05 else 0.05
+
+    def reset(self) -> None:
+        pass
+
+    def info(self) -> EngineInfo:
+        return _info("vad", "energy")
+
+
+class MemoryStore:
+    """Just the two calls the pipeline makes, kept in lists."""
+
+    def __init__(self) -> None:
+        self.conversations: list[int] = []
+        self.messages: list[dict[str, object]] = []
+
+    def create_conversation(self, title: str | None = None) -> int:
+        self.conversations.append(len(self.conversations) + 1)
+        return self.conversations[-1]
+
+    def add_message(self, conversation_id: int, role: str, text: str, *, interrupted: bool = False,
+                    timings: dict[str, float] | None = None, turn_id: str | None = None) -> int:
+        self.messages.append({"conversation_id": conversation_id, "role": role, "text": text,
+                              "interrupted": interrupted, "timings": timings or {}, "turn_id": turn_id})
+        return len(self.messages)
+
+
+def speech_like(seconds: float, sample_rate: int = 16_000) -> np.ndarray:
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    return (0.4 * np.sin(2 * np.pi * 180 * t)).astype(np.float32)
+
+
+def silence(seconds: float, sample_rate: int = 16_000) -> np.ndarray:
+    return np.zeros(int(seconds * sample_rate), np.float32)
