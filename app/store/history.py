@@ -1,0 +1,448 @@
+"""The conversation history: one SQLite database, one connection, one writer at a time.
+
+Every write is one transaction, committed before the method returns, so a crash never loses a
+message that was reported saved and never leaves half of one behind. The connection is shared by
+the threads of the app (the voice pipeline writes from a worker) and guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from sqlite_utils import Database
+
+from app.core import paths
+from app.core.errors import ConfigError, NotFoundError, StorageError
+from app.store import export as exporting
+from app.store.failures import os_error, sqlite_error
+from app.store.fts import fts_query
+from app.store.records import ROLES, Conversation, ConversationSummary, SearchHit, StoredMessage
+from app.store.schema import migrate
+
+logger = logging.getLogger(__name__)
+
+#: Shown for a conversation that has no title yet (no user message and never renamed).
+UNTITLED = "New conversation"
+#: Titles taken from the first user message are cut to about this many characters.
+TITLE_CHARS = 60
+#: How long a write waits for another process (a second Visage, the CLI) to release the database.
+BUSY_TIMEOUT_MS = 5000
+_SNIPPET_TOKENS = 16
+
+
+def now_iso() -> str:
+    """The current time as ISO-8601 UTC with microseconds (sorts as text)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def title_from_text(text: str, limit: int = TITLE_CHARS) -> str | None:
+    """A one-line title from a message: whitespace collapsed, cut at a word near ``limit`` chars."""
+    flat = " ".join(text.split())
+    if not flat:
+        return None
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:!?-") + "…"
+
+
+class Store:
+    """Conversations and their messages, with full-text search, soft delete and export."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._path = Path(db_path).expanduser()
+        self._lock = threading.RLock()
+        self._closed = False
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, self._path, "create the data folder") from exc
+        if self._path.is_dir():
+            raise StorageError(
+                f"Could not open the history database: {self._path} is a folder.",
+                hint="Choose another data folder with --data-dir or the VISAGE_DATA_DIR environment variable.",
+            )
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(str(self._path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                logger.warning("SQLite refused WAL mode for %s (journal_mode=%s)", self._path, mode)
+            conn.execute("PRAGMA synchronous = FULL")
+            self._db = Database(conn, execute_plugins=False)
+            migrate(self._db)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise sqlite_error(exc, self._path, "open the history database") from exc
+        except OSError as exc:
+            if conn is not None:
+                conn.close()
+            raise os_error(exc, self._path, "open the history database") from exc
+        logger.debug("history store open at %s", self._path)
+
+    @classmethod
+    def open_default(cls, data_dir: Path | None = None) -> Store:
+        """The store in ``data_dir`` (default: VISAGE_DATA_DIR, else the platform's user data folder)."""
+        return cls(paths.database_file(paths.data_dir(data_dir)))
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, doing: str) -> Iterator[Database]:
+        with self._lock:
+            self._check_open()
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise sqlite_error(exc, self._path, doing) from exc
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[Database]:
+        """One transaction: all of it is committed, or (on any error) none of it."""
+        with self._lock:
+            self._check_open()
+            try:
+                with self._db.atomic():
+                    yield self._db
+            except sqlite3.Error as exc:
+                raise sqlite_error(exc, self._path, doing) from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(
+                "The history store was closed.",
+                hint="Open it again (Store.open_default) before using it; this is a bug in the caller.",
+            )
+
+    def _live_row(self, db: Database, conversation_id: int) -> tuple[Any, ...]:
+        """The conversation row, or NotFoundError if it never existed or sits in the trash."""
+        row = db.execute(
+            "SELECT id, title, created_at, updated_at, pinned, deleted_at FROM conversations WHERE id = ?",
+            [conversation_id],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"There is no conversation {conversation_id}.",
+                hint="Run `visage history list` to see the conversations and their numbers.",
+            )
+        if row[5] is not None:
+            raise NotFoundError(
+                f"Conversation {conversation_id} was deleted.",
+                hint=f"Restore it first (`visage history restore {conversation_id}`) if you still need it.",
+            )
+        return tuple(row)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def create_conversation(self, title: str | None = None) -> int:
+        """A new, empty conversation; without a title it takes one from its first user message."""
+        clean = _clean_title(title) if title is not None else None
+        stamp = now_iso()
+        with self._writing("start a new conversation") as db:
+            cur = db.execute(
+                "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
+                [clean, stamp, stamp],
+            )
+            new_id = int(cur.lastrowid or 0)
+        logger.debug("created conversation %d", new_id)
+        return new_id
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        text: str,
+        *,
+        interrupted: bool = False,
+        timings: dict[str, float] | None = None,
+        turn_id: str | None = None,
+    ) -> int:
+        """Save one complete message; it is committed (and searchable) when this returns."""
+        if role not in ROLES:
+            raise ConfigError(
+                f"Unknown message role {role!r}.",
+                hint=f"Use one of: {', '.join(sorted(ROLES))}.",
+            )
+        if not isinstance(text, str):
+            raise ConfigError(
+                f"A message text must be a string, not {type(text).__name__}.",
+                hint="Pass the text the user said or heard.",
+            )
+        timings_json = _timings_json(timings)
+        stamp = now_iso()
+        with self._writing("save the message") as db:
+            title = self._live_row(db, conversation_id)[1]
+            cur = db.execute(
+                "INSERT INTO messages (conversation_id, role, text, created_at, interrupted, timings, turn_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [conversation_id, role, text, stamp, int(bool(interrupted)), timings_json, turn_id],
+            )
+            message_id = int(cur.lastrowid or 0)
+            new_title = title_from_text(text) if title is None and role == "user" else None
+            if new_title is not None:
+                db.execute(
+                    "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
+                    [stamp, new_title, conversation_id],
+                )
+            else:
+                db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [stamp, conversation_id])
+        logger.debug(
+            "saved %s message %d in conversation %d (turn %s)", role, message_id, conversation_id, turn_id
+        )
+        return message_id
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        clean = _clean_title(title)
+        with self._writing("rename the conversation") as db:
+            self._live_row(db, conversation_id)
+            db.execute("UPDATE conversations SET title = ? WHERE id = ?", [clean, conversation_id])
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        with self._writing("pin the conversation") as db:
+            self._live_row(db, conversation_id)
+            db.execute("UPDATE conversations SET pinned = ? WHERE id = ?", [int(bool(pinned)), conversation_id])
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Move a conversation to the trash: hidden everywhere, restorable until purged."""
+        with self._writing("delete the conversation") as db:
+            row = db.execute("SELECT deleted_at FROM conversations WHERE id = ?", [conversation_id]).fetchone()
+            if row is None:
+                raise NotFoundError(
+                    f"There is no conversation {conversation_id}.",
+                    hint="Run `visage history list` to see the conversations and their numbers.",
+                )
+            if row[0] is None:
+                db.execute("UPDATE conversations SET deleted_at = ? WHERE id = ?", [now_iso(), conversation_id])
+
+    def restore_conversation(self, conversation_id: int) -> None:
+        """Take a deleted conversation out of the trash (undo of delete_conversation)."""
+        with self._writing("restore the conversation") as db:
+            cur = db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", [conversation_id])
+            if cur.rowcount == 0:
+                raise NotFoundError(
+                    f"There is no conversation {conversation_id} to restore.",
+                    hint="It was never there or has been purged for good; `visage history list` shows the rest.",
+                )
+
+    def purge_deleted(self, older_than_s: float = 0) -> int:
+        """Erase for good the conversations deleted at least ``older_than_s`` seconds ago; return how many."""
+        if not isinstance(older_than_s, int | float) or math.isnan(older_than_s) or older_than_s < 0:
+            raise ConfigError(
+                f"Cannot purge conversations deleted {older_than_s!r} seconds ago.",
+                hint="Give an age in seconds, 0 or more (0 purges everything in the trash).",
+            )
+        cutoff = (datetime.now(UTC) - timedelta(seconds=older_than_s)).isoformat(timespec="microseconds")
+        with self._writing("purge deleted conversations") as db:
+            cur = db.execute(
+                "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff]
+            )
+            count = max(cur.rowcount, 0)
+        if count:
+            logger.info("purged %d deleted conversation(s)", count)
+        return count
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def list_conversations(self, limit: int = 100, offset: int = 0) -> list[ConversationSummary]:
+        """Pinned conversations first, then the most recently updated."""
+        _check_window(limit, offset)
+        with self._reading("list the conversations") as db:
+            rows = db.execute(
+                "SELECT c.id, c.title, c.created_at, c.updated_at,"
+                " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.pinned"
+                " FROM conversations c WHERE c.deleted_at IS NULL"
+                " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?",
+                [limit, offset],
+            ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        with self._reading("read the conversation") as db:
+            return self._conversation(db, conversation_id)
+
+    def _conversation(self, db: Database, conversation_id: int) -> Conversation:
+        cid, title, created_at, updated_at, pinned, _ = self._live_row(db, conversation_id)
+        rows = db.execute(
+            "SELECT id, conversation_id, role, text, created_at, interrupted, timings, turn_id"
+            " FROM messages WHERE conversation_id = ? ORDER BY id",
+            [conversation_id],
+        ).fetchall()
+        messages = [_message(row) for row in rows]
+        return Conversation(
+            id=cid,
+            title=title or UNTITLED,
+            created_at=created_at,
+            updated_at=updated_at,
+            message_count=len(messages),
+            pinned=bool(pinned),
+            messages=messages,
+        )
+
+    def latest_conversation_id(self) -> int | None:
+        """The most recently updated conversation not in the trash (to continue it), if any."""
+        with self._reading("find the latest conversation") as db:
+            row = db.execute(
+                "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 1"
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Full-text search over message texts and conversation titles; any text is a valid query.
+
+        Conversations whose title matches but none of whose messages do come first (one hit each),
+        then matching messages, best match first.
+        """
+        _check_window(limit, 0)
+        match = fts_query(query)
+        if match is None or limit == 0:
+            return []
+        with self._reading("search the history") as db:
+            message_rows = db.execute(
+                "SELECT m.id, m.conversation_id, c.title, m.role,"
+                f" snippet(messages_fts, 0, '[', ']', '…', {_SNIPPET_TOKENS}), m.created_at"
+                " FROM messages_fts"
+                " JOIN messages m ON m.id = messages_fts.rowid"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE messages_fts MATCH ? AND c.deleted_at IS NULL"
+                " ORDER BY messages_fts.rank, m.id DESC LIMIT ?",
+                [match, limit],
+            ).fetchall()
+            title_rows = db.execute(
+                "SELECT first.id, c.id, c.title, first.role,"
+                f" snippet(conversations_fts, 0, '[', ']', '…', {_SNIPPET_TOKENS}), c.created_at"
+                " FROM conversations_fts"
+                " JOIN conversations c ON c.id = conversations_fts.rowid"
+                " JOIN messages first ON first.id ="
+                "  (SELECT min(m.id) FROM messages m WHERE m.conversation_id = c.id)"
+                " WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL"
+                " ORDER BY conversations_fts.rank, c.id DESC LIMIT ?",
+                [match, limit],
+            ).fetchall()
+        in_messages = {row[1] for row in message_rows}
+        hits = [_hit(row) for row in title_rows if row[1] not in in_messages]
+        hits.extend(_hit(row) for row in message_rows)
+        return hits[:limit]
+
+    def export(self, conversation_ids: Sequence[int] | None, fmt: Literal["md", "json"]) -> str:
+        """The conversations (``None``: all but the deleted, oldest first) as Markdown or JSON text."""
+        if fmt not in ("md", "json"):
+            raise ConfigError(f"Cannot export as {fmt!r}.", hint="Choose md (Markdown) or json.")
+        with self._reading("export the history") as db:
+            if conversation_ids is None:
+                ids = [
+                    int(row[0])
+                    for row in db.execute(
+                        "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY created_at, id"
+                    ).fetchall()
+                ]
+            else:
+                ids = list(conversation_ids)
+            conversations = [self._conversation(db, cid) for cid in ids]
+        if fmt == "md":
+            return exporting.to_markdown(conversations)
+        return exporting.to_json(conversations)
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (safe to call twice). Everything was already committed."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._db.close()
+            except sqlite3.Error as exc:
+                logger.warning("closing %s failed: %s", self._path, exc)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _clean_title(title: str) -> str:
+    flat = " ".join(str(title).split())
+    if not flat:
+        raise ConfigError("A conversation title cannot be empty.", hint="Give a title with at least one word.")
+    return flat
+
+
+def _timings_json(timings: dict[str, float] | None) -> str:
+    try:
+        clean = {str(k): float(v) for k, v in (timings or {}).items()}
+        return json.dumps(clean, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(
+            f"Stage timings must map stage names to seconds as finite numbers, got {timings!r}.",
+            hint='Pass e.g. {"asr": 0.41, "first_token": 0.12}.',
+        ) from exc
+
+
+def _check_window(limit: int, offset: int) -> None:
+    if limit < 0 or offset < 0:
+        raise ConfigError(
+            f"limit and offset cannot be negative (got limit={limit}, offset={offset}).",
+            hint="Pass 0 or a positive number.",
+        )
+
+
+def _summary(row: Sequence[Any]) -> ConversationSummary:
+    cid, title, created_at, updated_at, count, pinned = row
+    return ConversationSummary(
+        id=cid,
+        title=title or UNTITLED,
+        created_at=created_at,
+        updated_at=updated_at,
+        message_count=count,
+        pinned=bool(pinned),
+    )
+
+
+def _message(row: Sequence[Any]) -> StoredMessage:
+    mid, cid, role, text, created_at, interrupted, timings, turn_id = row
+    return StoredMessage(
+        id=mid,
+        conversation_id=cid,
+        role=role,
+        text=text,
+        created_at=created_at,
+        interrupted=bool(interrupted),
+        timings={str(k): float(v) for k, v in json.loads(timings or "{}").items()},
+        turn_id=turn_id,
+    )
+
+
+def _hit(row: Sequence[Any]) -> SearchHit:
+    mid, cid, title, role, snippet, created_at = row
+    return SearchHit(
+        message_id=mid,
+        conversation_id=cid,
+        conversation_title=title or UNTITLED,
+        role=role,
+        snippet=snippet,
+        created_at=created_at,
+    )

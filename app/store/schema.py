@@ -1,0 +1,142 @@
+"""The database schema, as an ordered list of sqlite-utils migrations.
+
+Rules for whoever adds tables (drafts, brand_voices, outbox, ...):
+- append a new ``@MIGRATIONS(name="00N_what")`` function at the END of this module; never edit,
+  rename or reorder one that has shipped (a user's database remembers the names it applied);
+- use ``db.execute`` with one statement per call: ``executescript`` (and sqlite-utils helpers built on
+  it, such as ``enable_fts``) commits on its own and would break the migration's transaction.
+Each migration runs in its own transaction together with the record of it (sqlite-utils does that).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Migrations("visage")
+
+#: Tokenizer shared by every full-text index: Unicode-aware, "cafe" finds "café".
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@MIGRATIONS(name="001_conversations_messages")
+def _conversations_messages(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            deleted_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            interrupted INTEGER NOT NULL DEFAULT 0,
+            timings TEXT NOT NULL DEFAULT '{}',
+            turn_id TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX messages_by_conversation ON messages (conversation_id, id)")
+    db.execute("CREATE INDEX conversations_by_update ON conversations (pinned, updated_at)")
+
+
+@MIGRATIONS(name="002_full_text_search")
+def _full_text_search(db: Database) -> None:
+    # External-content FTS5 indexes: the text is stored once, in messages / conversations.
+    db.execute(
+        "CREATE VIRTUAL TABLE messages_fts USING fts5("
+        f"text, content='messages', content_rowid='id', tokenize='{FTS_TOKENIZE}')"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE conversations_fts USING fts5("
+        f"title, content='conversations', content_rowid='id', tokenize='{FTS_TOKENIZE}')"
+    )
+    db.execute(
+        """
+        CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER conversations_fts_ai AFTER INSERT ON conversations BEGIN
+            INSERT INTO conversations_fts (rowid, title) VALUES (new.id, coalesce(new.title, ''));
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER conversations_fts_ad AFTER DELETE ON conversations BEGIN
+            INSERT INTO conversations_fts (conversations_fts, rowid, title)
+                VALUES ('delete', old.id, coalesce(old.title, ''));
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER conversations_fts_au AFTER UPDATE OF title ON conversations BEGIN
+            INSERT INTO conversations_fts (conversations_fts, rowid, title)
+                VALUES ('delete', old.id, coalesce(old.title, ''));
+            INSERT INTO conversations_fts (rowid, title) VALUES (new.id, coalesce(new.title, ''));
+        END
+        """
+    )
+    # Index whatever a database created at 001 already holds.
+    db.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages")
+    db.execute(
+        "INSERT INTO conversations_fts (rowid, title) SELECT id, coalesce(title, '') FROM conversations"
+    )
+
+
+def migration_names() -> list[str]:
+    """Every migration this version of Visage knows, in the order they apply."""
+    return [m.name for m in MIGRATIONS._migrations]
+
+
+def applied_names(db: Database) -> list[str]:
+    return [m.name for m in MIGRATIONS.applied(db)]
+
+
+def migrate(db: Database, *, stop_before: str | None = None) -> list[str]:
+    """Apply pending migrations (all, or those before ``stop_before``); return the names applied."""
+    before = set(applied_names(db))
+    MIGRATIONS.apply(db, stop_before=stop_before)
+    after = applied_names(db)
+    done = [name for name in after if name not in before]
+    unknown = [name for name in after if name not in migration_names()]
+    if unknown:
+        logger.warning("database has migrations this version does not know (newer Visage?): %s", unknown)
+    if done:
+        logger.info("applied database migrations: %s", done)
+    return done
