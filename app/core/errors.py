@@ -78,9 +78,3 @@ class NotFoundError(VisageError):
     """Something the user asked for by id or name (a conversation, a draft) does not exist."""
 
     exit_code = 8
-
-
-class NotFoundError(VisageError):
-    """Something the user asked for by id or name (a conversation, a draft) does not exist."""
-
-    exit_code = 8
