@@ -1,0 +1,230 @@
+"""Chat and completion with llama.cpp (llama-cpp-python) on a local GGUF model.
+
+The GGUF's embedded chat template is used unless ``[llm] chat_format`` names one of llama.cpp's
+formats (a GGUF without a template would otherwise silently get the llama-2 format: we log it and
+``info()`` says so). Generation is streamed; ``cancel`` is checked between tokens and the underlying
+generator is closed, so a barge-in stops decoding within one token.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from app.core.config import LLMSettings
+from app.core.errors import ConfigError, ModelError
+from engines.base import ChatMessage, EngineInfo
+from engines.models import SHIPPED_LLM, resolve_llm
+
+log = logging.getLogger(__name__)
+
+
+class LlamaCppLLM:
+    """Streams chat replies from a GGUF model; also plain and grammar-constrained completion."""
+
+    def __init__(self, settings: LLMSettings | None = None) -> None:
+        import llama_cpp
+
+        self.settings = settings or LLMSettings()
+        self.model_path = resolve_llm(self.settings.model)
+        self.n_threads = self.settings.n_threads or os.cpu_count() or 1
+        self.gpu_offload_supported = bool(llama_cpp.llama_supports_gpu_offload())
+        self._version = llama_cpp.__version__
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.settings.n_ctx,
+                n_threads=self.n_threads,
+                n_gpu_layers=self.settings.n_gpu_layers,
+                chat_format=self.settings.chat_format,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as err:
+            raise ModelError(
+                f"llama.cpp cannot load {self.model_path}: the file is damaged, truncated or not a model "
+                f"this llama.cpp understands ({err}).",
+                hint='Run `bash scripts/setup.sh` again, or set [llm] model = "/path/to/model.gguf" '
+                "to a complete GGUF file in config.toml.",
+            ) from err
+        self.has_template = "tokenizer.chat_template" in self._llm.metadata
+        if self.settings.chat_format:
+            self.template_source = f"chat_format = {self.settings.chat_format!r} from the settings"
+        elif self.has_template:
+            self.template_source = "the chat template embedded in the GGUF"
+        else:
+            self.template_source = "llama-2 (the GGUF has no chat template: set [llm] chat_format)"
+            log.warning("%s has no chat template; llama.cpp falls back to the llama-2 format", self.model_path)
+        log.info("Loaded %s (%s threads, template: %s)", self.model_path.name, self.n_threads, self.template_source)
+
+    # -- streaming ---------------------------------------------------------------------------------
+
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: threading.Event | None = None) -> Iterator[str]:
+        """Yield reply pieces as they are decoded; stop (and free the decoder) when ``cancel`` is set."""
+        yield from self._stream_chat(messages, cancel=cancel)
+
+    def _stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        cancel: threading.Event | None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        grammar: str | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Iterator[str]:
+        if not messages:
+            raise ConfigError("There is nothing to answer: the conversation is empty.",
+                              hint="Send at least one user message.")
+        if grammar is not None and json_schema is not None:
+            raise ConfigError("Give either a grammar or a JSON schema, not both.",
+                              hint="Drop one of the two constraints.")
+        kwargs: dict[str, Any] = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+            "max_tokens": max_tokens or self.settings.max_tokens,
+            "temperature": self.settings.temperature if temperature is None else temperature,
+        }
+        if grammar is not None:
+            kwargs["grammar"] = self._grammar(grammar)
+        if json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        if cancel is not None and cancel.is_set():
+            return
+        chunks = self._llm.create_chat_completion(**kwargs)
+        try:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    log.debug("LLM generation cancelled")
+                    return
+                piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index,union-attr]
+                if piece:
+                    yield piece
+        finally:
+            chunks.close()  # type: ignore[union-attr]
+
+    def _stream_completion(
+        self,
+        prompt: str,
+        *,
+        cancel: threading.Event | None,
+        grammar: str | None,
+        max_tokens: int,
+        temperature: float,
+        stop: list[str] | None,
+    ) -> Iterator[str]:
+        kwargs: dict[str, Any] = {
+            "prompt": prompt,
+            "stream": True,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stop": stop or [],
+        }
+        if grammar is not None:
+            kwargs["grammar"] = self._grammar(grammar)
+        if cancel is not None and cancel.is_set():
+            return
+        chunks = self._llm.create_completion(**kwargs)
+        try:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    return
+                piece = chunk["choices"][0]["text"]  # type: ignore[index]
+                if piece:
+                    yield piece
+        finally:
+            chunks.close()  # type: ignore[union-attr]
+
+    def _grammar(self, grammar: str) -> Any:
+        import llama_cpp
+
+        # llama.cpp crashes the process when a grammar that does not parse reaches its sampler chain,
+        # so parse it once here first (a NULL sampler means a parse error, printed by llama.cpp on stderr)
+        vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            raise ConfigError(
+                "The GBNF grammar could not be parsed.",
+                hint="Check its syntax: every rule it uses must be defined, starting with `root ::= ...`.",
+            )
+        llama_cpp.llama_sampler_free(sampler)
+        return llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
+
+    # -- whole answers (copy studio) -----------------------------------------------------------------
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        grammar: str | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.7,
+        stop: list[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Plain text completion of ``prompt`` (no chat template), optionally constrained by a GBNF grammar."""
+        return "".join(
+            self._stream_completion(
+                prompt, cancel=cancel, grammar=grammar, max_tokens=max_tokens, temperature=temperature, stop=stop
+            )
+        )
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        grammar: str | None = None,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """The whole chat reply; ``grammar`` (GBNF) or ``json_schema`` constrain its form."""
+        return "".join(
+            self._stream_chat(
+                messages,
+                cancel=cancel,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                grammar=grammar,
+                json_schema=json_schema,
+            )
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model (to keep the conversation inside ``n_ctx``)."""
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    # -- doctor ------------------------------------------------------------------------------------
+
+    def _device(self) -> tuple[str, str]:
+        layers = self.settings.n_gpu_layers
+        if not self.gpu_offload_supported:
+            return "cpu", (
+                "this llama.cpp build has no GPU support (reinstall llama-cpp-python with "
+                'CMAKE_ARGS="-DGGML_CUDA=on" to use an NVIDIA GPU)'
+            )
+        if layers == 0:
+            return "cpu", "[llm] n_gpu_layers = 0 in the settings (set -1 to offload every layer)"
+        return "gpu", f"offloading {'all' if layers < 0 else layers} layers ([llm] n_gpu_layers = {layers})"
+
+    def info(self) -> EngineInfo:
+        device, reason = self._device()
+        return EngineInfo(
+            role="llm",
+            name="llama-cpp",
+            model=self.settings.model if self.settings.model in SHIPPED_LLM else self.model_path.name,
+            model_path=str(self.model_path),
+            version=f"llama-cpp-python {self._version}",
+            device=device,
+            device_reason=reason,
+            details={
+                "gpu_offload_supported": str(self.gpu_offload_supported),
+                "n_gpu_layers": str(self.settings.n_gpu_layers),
+                "n_threads": str(self.n_threads),
+                "n_ctx": str(self.settings.n_ctx),
+                "chat_template": self.template_source,
+            },
+        )
