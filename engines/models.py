@@ -484,8 +484,9 @@ def describe_models(
 ) -> list[dict[str, Any]]:
     """One row per shipped model (plus the given user specs): never raises.
 
-    Row keys: ``role``, ``name``, ``path`` (str or None), ``size_bytes`` (int or None), ``found`` (bool),
-    ``problem`` (str or None, with the fix), ``note`` (str), ``selected`` (bool: the spec in use).
+    Row keys: ``role``, ``name``, ``path`` (str or None), ``size_bytes`` (int or None), ``size_mb`` (float
+    or None), ``found`` (bool), ``problem`` (str or None), ``fix`` (what to do about it, "" when nothing),
+    ``note`` (str), ``selected`` (bool: the spec in use).
     """
     root = _models_dir(models_dir)
     candidates = [_Candidate("llm", n, lambda n=n: resolve_llm(n)) for n in SHIPPED_LLM]
@@ -512,24 +513,26 @@ def describe_models(
             "name": cand.name,
             "path": None,
             "size_bytes": None,
+            "size_mb": None,
             "found": False,
             "problem": None,
+            "fix": "",
             "note": "",
             "selected": selected.get(cand.role) == cand.name,
         }
         try:
             path = cand.resolve()
-            row.update(path=str(path), size_bytes=_size(path), found=True)
+            size = _size(path)
+            row.update(path=str(path), size_bytes=size, size_mb=round(size / 1e6, 1), found=True)
             if cand.role == "tts" and cand.name in SHIPPED_VOICES:
                 if path == patched_voice_path(cand.name, models_dir=root):
                     row["note"] = "patched for phoneme alignments (precise lip-sync)"
                 else:
-                    row["note"] = (
-                        "unpatched package copy: no phoneme alignments, lip-sync is less precise "
-                        "(run `visage setup-models`)"
-                    )
+                    row["note"] = "unpatched package copy: no phoneme alignments, lip-sync is less precise"
+                    row["fix"] = "Run `visage setup-models` to add the alignment-patched copy."
         except ModelError as err:
-            row["problem"] = str(err)
+            row["problem"] = err.message
+            row["fix"] = err.hint or ""
             expected = _expected_path(cand.role, cand.name, root)
             row["path"] = str(expected) if expected is not None else cand.name
         except Exception as err:  # doctor must never crash on a broken model

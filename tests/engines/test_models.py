@@ -132,7 +132,7 @@ def test_describe_models_reports_problems_without_raising(tmp_path: Path) -> Non
     assert by_key[("llm", "smollm2-135m")]["found"] is True
     assert by_key[("llm", "smollm2-135m")]["size_bytes"] > 50_000_000
     base = by_key[("asr", "base")]
-    assert base["found"] is False and "setup" in base["problem"]
+    assert base["found"] is False and "not been prepared" in base["problem"] and "setup" in base["fix"]
     user = by_key[("llm", str(tmp_path / "missing.gguf"))]
     assert user["selected"] is True and user["found"] is False and "neither" in user["problem"]
     joe = by_key[("tts", "joe")]
