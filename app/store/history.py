@@ -206,9 +206,7 @@ class Store:
                 )
             else:
                 db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [stamp, conversation_id])
-        logger.debug(
-            "saved %s message %d in conversation %d (turn %s)", role, message_id, conversation_id, turn_id
-        )
+        logger.debug("saved %s message %d in conversation %d (turn %s)", role, message_id, conversation_id, turn_id)
         return message_id
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
@@ -253,9 +251,7 @@ class Store:
             )
         cutoff = (datetime.now(UTC) - timedelta(seconds=older_than_s)).isoformat(timespec="microseconds")
         with self._writing("purge deleted conversations") as db:
-            cur = db.execute(
-                "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff]
-            )
+            cur = db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff])
             count = max(cur.rowcount, 0)
         if count:
             logger.info("purged %d deleted conversation(s)", count)

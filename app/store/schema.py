@@ -114,9 +114,7 @@ def _full_text_search(db: Database) -> None:
     )
     # Index whatever a database created at 001 already holds.
     db.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages")
-    db.execute(
-        "INSERT INTO conversations_fts (rowid, title) SELECT id, coalesce(title, '') FROM conversations"
-    )
+    db.execute("INSERT INTO conversations_fts (rowid, title) SELECT id, coalesce(title, '') FROM conversations")
 
 
 def migration_names() -> list[str]:
