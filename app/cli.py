@@ -90,16 +90,19 @@ def _load_engines(ctx: Context, roles: tuple[str, ...]) -> Any:
     return build_engines(ctx.settings, roles=roles, on_notice=notice)
 
 
-def _printer(show_tokens: bool) -> Callable[[Any], None]:
+def _printer(stream_text: bool) -> Callable[[Any], None]:
+    """Notices always go to stderr; with ``stream_text`` the transcript and reply stream to stdout."""
     from app.core.events import Notice, Token, Transcript
 
     def on_event(event: Any) -> None:
         if isinstance(event, Notice):
-            click.secho(f"\nnotice: {event.message}", fg="yellow", err=True)
+            click.secho(f"notice: {event.message}", fg="yellow", err=True)
+        elif not stream_text:
+            return
         elif isinstance(event, Transcript):
             click.echo(f"you: {event.text.strip()}")
             click.echo("visage: ", nl=False)
-        elif isinstance(event, Token) and show_tokens:
+        elif isinstance(event, Token):
             click.echo(event.text, nl=False)
             sys.stdout.flush()
 
@@ -148,7 +151,7 @@ def talk(ctx: Context, input_path: str, output_path: str, conversation: int | No
     conversation_id, history = _resume(store, conversation, new=conversation is None)
     engines = _load_engines(ctx, ("vad", "asr", "llm", "tts"))
     sink = FileAudioSink()
-    pipeline = Pipeline(engines, ctx.settings, store, sink=sink, on_event=None if as_json else _printer(True),
+    pipeline = Pipeline(engines, ctx.settings, store, sink=sink, on_event=_printer(not as_json),
                         conversation_id=conversation_id, history=history)
     with CoreRunner() as runner:
         results = runner.submit(pipeline.listen(source, max_turns=1, barge_in=False)).result()

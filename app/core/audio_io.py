@@ -119,6 +119,7 @@ class FileAudioSource:
         audio = load_audio(self.path, sample_rate)
         self.audio = np.concatenate([audio, np.zeros(int(trailing_silence_s * sample_rate), np.float32)])
         self._closed = threading.Event()
+        self.started_at: float | None = None  # monotonic time the first frame was read
 
     @classmethod
     def from_array(cls, audio: np.ndarray, sample_rate: int = ASR_RATE, *, realtime: bool = False) -> FileAudioSource:
@@ -128,10 +129,11 @@ class FileAudioSource:
         source.realtime = realtime
         source.audio = audio.astype(np.float32)
         source._closed = threading.Event()
+        source.started_at = None
         return source
 
     def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
-        start = time.monotonic()
+        start = self.started_at = time.monotonic()
         for i in range(0, len(self.audio) - frame_samples + 1, frame_samples):
             if self._closed.is_set():
                 return

@@ -77,7 +77,8 @@ class AudioSettings(_Section):
 class PersonaSettings(_Section):
     name: str = Field("Visage", description="The assistant's name.")
     system_prompt: str = Field(
-        "You are Visage, a friendly voice assistant. Answer in one or two short, clear sentences.",
+        # Plain wording on purpose: the embedded 135M model follows it far better than a long persona.
+        "You are a helpful AI assistant named Visage. Keep your answers short.",
         description="Instructions given to the LLM at the start of every conversation.",
     )
 
