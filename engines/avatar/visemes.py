@@ -50,7 +50,7 @@ from typing import Literal
 import numpy as np
 
 from engines.avatar.errors import LipSyncInputError
-from engines.base import PhonemeTiming
+from engines.base import AudioChunk, PhonemeTiming
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ def _classify(symbol: str) -> str:
         return _MARK_PREFIX
     if symbol in SUFFIX_MARKS:
         return _MARK_SUFFIX
-    core = "".join(c for c in symbol if c not in _STRIP and not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFD", symbol)  # "ẽ" -> "e" + combining tilde
+    core = "".join(c for c in decomposed if c not in _STRIP and not unicodedata.combining(c))
     if not core:
         # only diacritics / marks: belongs to the phoneme before it
         return _MARK_SUFFIX
@@ -237,6 +238,13 @@ class VisemeTrack:
             self._append(s, s + ENERGY_HOP_S, _SHAPE_INDEX["X"], False, values)
         self._sources.add("energy")
         self._rebuild()
+
+    def add_chunk(self, chunk: AudioChunk, offset_s: float) -> None:
+        """Append a TTS chunk at ``offset_s``: its phoneme timings, or its audio energy when it has none."""
+        if chunk.phonemes:
+            self.extend(chunk.phonemes, offset_s)
+        else:
+            self.extend_energy(chunk.pcm, chunk.sample_rate, offset_s)
 
     def _check_offset(self, offset_s: float) -> None:
         if not _finite(offset_s) or offset_s < 0:
