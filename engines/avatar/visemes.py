@@ -61,6 +61,8 @@ TrackSource = Literal["phonemes", "energy", "mixed", "empty"]
 COARTICULATION_S = 0.050
 #: shortest time a p/b/m closure is held (seconds); shorter ones borrow time from their neighbours
 MIN_CLOSURE_S = 0.050
+#: how far a chunk may start before the end of the previous one (timing rounding) before it is refused
+MAX_OVERLAP_S = 0.050
 #: hop of the energy envelope (seconds)
 ENERGY_HOP_S = 0.010
 
@@ -232,10 +234,11 @@ class VisemeTrack:
         """Append one chunk driven by its audio energy (no phoneme timings available)."""
         self._check_offset(offset_s)
         env = energy_envelope(pcm, sample_rate, ENERGY_HOP_S)
+        chunk_end = offset_s + len(pcm) / sample_rate
         for i, level in enumerate(env):
             s = offset_s + i * ENERGY_HOP_S
             values = _energy_pose(float(level))
-            self._append(s, s + ENERGY_HOP_S, _SHAPE_INDEX["X"], False, values)
+            self._append(s, min(s + ENERGY_HOP_S, chunk_end), _SHAPE_INDEX["X"], False, values)
         self._sources.add("energy")
         self._rebuild()
 
@@ -252,12 +255,19 @@ class VisemeTrack:
                 f"A chunk offset must be a time in seconds >= 0, got {offset_s!r}.",
                 hint="Pass the chunk's start time on the track (the sum of the previous chunks' durations).",
             )
-        if offset_s < self.end - 1e-3:
+        if offset_s < self.end - MAX_OVERLAP_S:
             raise LipSyncInputError(
                 f"Chunks must be appended in time order: offset {offset_s:.3f} s is before the end "
                 f"of the track ({self.end:.3f} s).",
                 hint="Pass offset_s >= track.end (e.g. the sum of the previous chunks' durations).",
             )
+        if offset_s < self.end:
+            # a few ms of rounding (timings a hair longer than the audio): the new chunk wins
+            while self._ends and self._starts[-1] >= offset_s:
+                for seq in (self._starts, self._ends, self._codes, self._closure, self._values):
+                    seq.pop()
+            if self._ends:
+                self._ends[-1] = min(self._ends[-1], offset_s)
 
     def _append(self, s: float, e: float, code: int, closure: bool, values: np.ndarray | None) -> None:
         if self._ends and s < self._ends[-1]:

@@ -32,16 +32,40 @@ def seq(*items: tuple[str, float]) -> list[PhonemeTiming]:
 @pytest.mark.parametrize(
     ("symbol", "shape"),
     [
-        ("p", "A"), ("b", "A"), ("m", "A"),
-        ("k", "B"), ("s", "B"), ("t", "B"), ("d", "B"), ("n", "B"), ("iː", "B"),
-        ("ɛ", "C"), ("æ", "C"), ("ə", "C"),
-        ("ɑ", "D"), ("ʌ", "D"), ("aɪ", "D"),
-        ("ɔ", "E"), ("ɚ", "E"), ("ɹ", "E"),
-        ("u", "F"), ("uː", "F"), ("oʊ", "F"), ("w", "F"),
-        ("f", "G"), ("v", "G"),
+        ("p", "A"),
+        ("b", "A"),
+        ("m", "A"),
+        ("k", "B"),
+        ("s", "B"),
+        ("t", "B"),
+        ("d", "B"),
+        ("n", "B"),
+        ("iː", "B"),
+        ("ɛ", "C"),
+        ("æ", "C"),
+        ("ə", "C"),
+        ("ɑ", "D"),
+        ("ʌ", "D"),
+        ("aɪ", "D"),
+        ("ɔ", "E"),
+        ("ɚ", "E"),
+        ("ɹ", "E"),
+        ("u", "F"),
+        ("uː", "F"),
+        ("oʊ", "F"),
+        ("w", "F"),
+        ("f", "G"),
+        ("v", "G"),
         ("l", "H"),
-        ("^", "X"), ("$", "X"), ("_", "X"), (" ", "X"), (",", "X"), (".", "X"),
-        ("ˈɑ", "D"), ("ɑː", "D"), ("ẽ", "C"),
+        ("^", "X"),
+        ("$", "X"),
+        ("_", "X"),
+        (" ", "X"),
+        (",", "X"),
+        (".", "X"),
+        ("ˈɑ", "D"),
+        ("ɑː", "D"),
+        ("ẽ", "C"),
     ],
 )
 def test_phoneme_maps_to_rhubarb_shape(symbol: str, shape: str) -> None:
@@ -55,8 +79,17 @@ def test_unknown_phoneme_is_drawn_as_a_consonant_not_an_error() -> None:
 def test_lips_fully_closed_at_the_middle_of_every_bilabial() -> None:
     # "a map, a bomb": short bilabials between open vowels are the hard case
     timings = seq(
-        ("_", 0.1), ("ə", 0.08), ("m", 0.07), ("æ", 0.12), ("p", 0.03), (" ", 0.02),
-        ("ə", 0.07), ("b", 0.05), ("ɑ", 0.14), ("m", 0.02), ("$", 0.1),
+        ("_", 0.1),
+        ("ə", 0.08),
+        ("m", 0.07),
+        ("æ", 0.12),
+        ("p", 0.03),
+        (" ", 0.02),
+        ("ə", 0.07),
+        ("b", 0.05),
+        ("ɑ", 0.14),
+        ("m", 0.02),
+        ("$", 0.1),
     )
     track = VisemeTrack.from_phonemes(timings)
     bilabials = [pt for pt in timings if pt.phoneme in "pbm"]
@@ -199,3 +232,11 @@ def test_mouth_params_are_immutable() -> None:
     m = MouthParams(0.5, 0.5, 0.0, 0.3, 0.0)
     with pytest.raises(AttributeError):
         m.open = 1.0  # type: ignore[misc]
+
+
+def test_a_few_ms_of_overlap_between_chunks_is_tolerated() -> None:
+    # timings that run 20 ms past their audio must not break the next chunk
+    track = VisemeTrack.from_phonemes(seq(("ɑ", 0.52)))
+    track.extend(seq(("m", 0.1), ("ɑ", 0.2)), offset_s=0.5)
+    assert track.sample(0.55) == CLOSED
+    assert track.end == pytest.approx(0.8)
