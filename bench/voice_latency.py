@@ -14,21 +14,18 @@ import json
 import os
 import platform
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.core.assembly import build_engines  # noqa: E402
-from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource  # noqa: E402
-from app.core.config import Settings  # noqa: E402
-from app.core.events import Event, SpeechChunk, SpeechEnded, Token  # noqa: E402
-from app.core.pipeline import Pipeline  # noqa: E402
-from app.store import Store  # noqa: E402
+from app.core.assembly import build_engines
+from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource
+from app.core.config import Settings
+from app.core.events import Event, SpeechChunk, SpeechEnded, Token
+from app.core.pipeline import Pipeline
+from app.store import Store
 
 QUESTIONS = [
     "What is the capital of France?",
