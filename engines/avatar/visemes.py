@@ -9,20 +9,21 @@ Phoneme -> shape table (IPA as produced by Piper / espeak-ng; stress and length 
 =====  =================================  ==========================================================
 shape  look                               phonemes
 =====  =================================  ==========================================================
-A      lips pressed shut                  p b m
-B      slightly open, clenched teeth      t d k g ɡ n ŋ s z ʃ ʒ tʃ dʒ θ ð j ç x ɾ i iː ɪ ᵻ (EE)
-C      open (eh, ae, schwa)               ɛ e eɪ æ ə ɐ
+A      lips pressed shut                  p b m (+ ɓ β ɸ ʙ)
+B      slightly open, clenched teeth      t d k g ɡ n ŋ s z ʃ ʒ tʃ dʒ θ ð j ç x ɾ, EE: i iː ɪ ᵻ (+ ɨ ɯ ɘ ɤ)
+C      open (eh, ae, schwa)               ɛ e eɪ æ ə ɐ ε
 D      wide open (aa, ah)                 ɑ ɑː a aɪ aʊ ʌ
-E      slightly rounded (ao, er)          ɔ ɔː ɔɪ ɒ ɜ ɜː ɚ ɝ ɹ r ɻ
-F      puckered (uw, ow, w)               u uː ʊ o oʊ w ʍ
-G      upper teeth on lower lip           f v
-H      tongue up behind the teeth         l ɫ
+E      slightly rounded (ao, er)          ɔ ɔː ɔɪ ɒ ɜ ɜː ɚ ɝ ɹ r ɻ ɽ (+ œ ɞ ɶ)
+F      puckered (uw, ow, w)               u uː ʊ o oʊ w ʍ (+ y ø ʏ ʉ ɵ ɥ ɰ)
+G      upper teeth on lower lip           f v (+ ʋ ⱱ ɱ)
+H      tongue up behind the teeth         l ɫ (+ ʎ ɭ ɬ ɮ ʟ ɺ)
 X      rest / silence                     "" " " "_" "^" "$" "#" and punctuation . , ! ? ; : — …
 =====  =================================  ==========================================================
 
 ``h`` and ``ʔ`` take the shape of the phoneme that follows them (the mouth is already shaped for the
 vowel while the breath or glottal stop is heard). Stress marks ``ˈ ˌ`` are merged into the phoneme
-that follows them, length marks ``ː ˑ`` into the one before (Piper gives them their own durations).
+that follows them, length marks ``ː ˑ`` and modifiers ``ʰ ʲ ʷ ˞ ˤ`` (and combining diacritics) into the
+one before (Piper gives them their own durations). Any other consonant not listed draws as B.
 A multi-character symbol not in the table uses its first character (``"oʊ"`` -> ``"o"`` -> F);
 anything still unknown is treated as a generic consonant (B) and logged once at DEBUG.
 
@@ -106,23 +107,23 @@ _SHAPE_VALUES = np.array([SHAPE_PARAMS[s].as_tuple() for s in _SHAPE_CODES], dty
 
 _TABLE: dict[str, str] = {}
 for _shape, _symbols in {
-    "A": "p b m",
-    "B": "t d k g ɡ n ŋ s z ʃ ʒ tʃ dʒ θ ð j ç x ɾ i iː ɪ ᵻ",
-    "C": "ɛ e eɪ æ ə ɐ",
+    "A": "p b m ɓ β ɸ ʙ",
+    "B": "t d k g ɡ n ŋ s z ʃ ʒ tʃ dʒ θ ð j ç x ɾ i iː ɪ ᵻ ɨ ɯ ɘ ɤ",
+    "C": "ɛ e eɪ æ ə ɐ ε",
     "D": "ɑ ɑː a aɪ aʊ ʌ",
-    "E": "ɔ ɔː ɔɪ ɒ ɜ ɜː ɚ ɝ ɹ r ɻ",
-    "F": "u uː ʊ o oʊ w ʍ",
-    "G": "f v",
-    "H": "l ɫ",
+    "E": "ɔ ɔː ɔɪ ɒ ɜ ɜː ɚ ɝ ɹ r ɻ ɽ œ ɞ ɶ",
+    "F": "u uː ʊ o oʊ w ʍ y ø ʏ ʉ ɵ ɥ ɰ",
+    "G": "f v ʋ ⱱ ɱ",
+    "H": "l ɫ ʎ ɭ ɬ ɮ ʟ ɺ",
 }.items():
     for _sym in _symbols.split():
         _TABLE[_sym] = _shape
 
 SILENCE_SYMBOLS = frozenset({"", " ", "_", "^", "$", "#", ".", ",", "!", "?", ";", ":", "—", "-", "…", "|"})
 PREFIX_MARKS = frozenset({"ˈ", "ˌ"})
-SUFFIX_MARKS = frozenset({"ː", "ˑ"})
+SUFFIX_MARKS = frozenset({"ː", "ˑ", "ʰ", "ʲ", "ʷ", "˞", "ˤ"})
 INHERIT_NEXT = frozenset({"h", "ʔ", "ɦ"})
-_STRIP = "ˈˌːˑ"
+_STRIP = "ˈˌːˑʰʲʷ˞ˤ"
 
 _unknown_logged: set[str] = set()
 

@@ -240,3 +240,25 @@ def test_a_few_ms_of_overlap_between_chunks_is_tolerated() -> None:
     track.extend(seq(("m", 0.1), ("ɑ", 0.2)), offset_s=0.5)
     assert track.sample(0.55) == CLOSED
     assert track.end == pytest.approx(0.8)
+
+
+def test_piper_style_alignment_of_a_sentence() -> None:
+    """Piper gives one symbol per phoneme id with durations in 256-sample steps (22,050 Hz)."""
+    frame = 256 / 22050
+    text = "^həlˈoʊ! maɪ nˈeɪm ɪz nˈoʊvə.$"
+    steps = [3, 4, 5, 6, 1, 8, 6, 4, 3, 6, 9, 5, 3, 1, 9, 6, 4, 7, 3, 5, 1, 9, 6, 5, 7, 4, 6, 8, 2, 9]
+    timings = seq(*[(sym, n * frame) for sym, n in zip(text, steps, strict=True)])
+    assert len(timings) == len(text)
+    track = VisemeTrack.from_phonemes(timings)
+    shapes = "".join(shape for _, _, shape in track.segments())
+    # h->ə C, ə C, l H, ˈ merged into o, o F, ʊ F, ! X, space X, m A, a D, ɪ B, ...
+    assert shapes.startswith("XCCHFFXXADB")
+    closures = [pt for pt in timings if pt.phoneme == "m"]
+    assert len(closures) == 2
+    assert all(track.sample(pt.start + pt.duration / 2) == CLOSED for pt in closures)
+
+
+@pytest.mark.parametrize(("symbols", "expected"), [(("t", "ʰ", "ɑ"), "BD"), (("ɑ", "˞", "s"), "DB")])
+def test_modifier_letters_merge_into_the_phoneme_before(symbols: tuple[str, ...], expected: str) -> None:
+    track = VisemeTrack.from_phonemes(seq(*[(sym, 0.1) for sym in symbols]))
+    assert "".join(shape for _, _, shape in track.segments()) == expected
