@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.errors import DependencyError
 from engines.avatar.base import AvatarRenderer
 from engines.avatar.errors import AvatarConfigError, ClipOutputError, LipSyncInputError
 from engines.avatar.visemes import MouthParams, TrackSource, VisemeTrack
@@ -155,6 +156,7 @@ def render_clip(
     n_frames = max(1, math.ceil(total_s * fps - 1e-9))
     mouths = track.sample_many(np.arange(n_frames) / fps + lead_s)
 
+    encoder = _h264_encoder(av.codecs_available)
     tmp_path = out_path.with_name(f".{out_path.name}.partial")
     started = time.perf_counter()
     try:
@@ -164,10 +166,13 @@ def render_clip(
             f"Cannot create {out_path}: {err}.", hint="Choose a folder you can write to, with free space."
         ) from err
     try:
-        vstream = container.add_stream("libx264", rate=fps)
+        vstream = container.add_stream(encoder, rate=fps)
         vstream.width, vstream.height = width, height
         vstream.pix_fmt = "yuv420p"
-        vstream.codec_context.options = {"crf": str(crf), "preset": "veryfast"}
+        if encoder == "libx264":
+            vstream.codec_context.options = {"crf": str(crf), "preset": "veryfast"}
+        else:
+            vstream.bit_rate = 2_000_000
         astream = container.add_stream("aac", rate=sr)
         astream.codec_context.layout = "mono"
         vtb = Fraction(1, fps)
@@ -201,7 +206,8 @@ def render_clip(
     except (OSError, av.FFmpegError) as err:
         _discard(container, tmp_path)
         raise ClipOutputError(
-            f"Writing {out_path} failed: {err}.", hint="Check the free disk space and that the folder is writable."
+            f"Writing {out_path} failed: {err}.",
+            hint="Choose a folder you can write to, and check the free disk space.",
         ) from err
     except BaseException:
         _discard(container, tmp_path)
@@ -229,6 +235,16 @@ def render_clip(
         elapsed,
     )
     return info
+
+
+def _h264_encoder(available: set[str]) -> str:
+    for name in ("libx264", "libopenh264"):
+        if name in available:
+            return name
+    raise DependencyError(
+        "The installed PyAV has no H.264 encoder (libx264 or libopenh264), so no MP4 can be written.",
+        hint="Reinstall PyAV from its wheel: pip install --force-reinstall av",
+    )
 
 
 def _discard(container: object, tmp_path: Path) -> None:

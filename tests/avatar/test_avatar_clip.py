@@ -170,6 +170,14 @@ def test_read_only_folder_is_a_clear_error(tmp_path: Path, renderer: CartoonAvat
         folder.chmod(0o700)
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_location_the_system_refuses_is_a_clear_error(renderer: CartoonAvatar) -> None:
+    # /proc passes the permission check even for root, then FFmpeg fails: that path is reported too
+    with pytest.raises(ClipOutputError) as err:
+        render_clip([syllables(1)], renderer, Path("/proc/visage-test.mp4"))
+    assert "folder you can write to" in str(err.value)
+
+
 def test_failure_midway_leaves_no_half_written_file(tmp_path: Path, renderer: CartoonAvatar) -> None:
     class Broken:
         size = renderer.size
@@ -216,3 +224,13 @@ def test_mixed_sample_rates_are_refused(tmp_path: Path, renderer: CartoonAvatar)
     with pytest.raises(LipSyncInputError) as err:
         render_clip([syllables(1), syllables(1, sample_rate=16000)], renderer, tmp_path / "a.mp4")
     assert "Hz" in str(err.value)
+
+
+def test_missing_h264_encoder_says_how_to_fix() -> None:
+    from app.core.errors import DependencyError
+    from engines.avatar.clip import _h264_encoder
+
+    assert _h264_encoder({"libopenh264", "aac"}) == "libopenh264"
+    with pytest.raises(DependencyError) as err:
+        _h264_encoder({"aac", "mpeg4"})
+    assert "pip install" in str(err.value)
