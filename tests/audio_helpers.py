@@ -26,7 +26,8 @@ def speak_with_piper(text: str, sample_rate: int = ASR_RATE) -> np.ndarray:
     """``text`` spoken by the shipped Piper voice, mono float32 at ``sample_rate`` (16 kHz by default)."""
     tts = _piper()
     pcm = np.concatenate([chunk.pcm for chunk in tts.synthesize(text)])
-    return resample(pcm, tts.sample_rate, sample_rate)
+    # resampling rings a little above full scale: keep the result a valid [-1, 1] signal
+    return np.clip(resample(pcm, tts.sample_rate, sample_rate), -1.0, 1.0)
 
 
 def resample(pcm: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
@@ -53,7 +54,7 @@ def espeak_clip(text: str, sample_rate: int = ASR_RATE) -> np.ndarray | None:
         path = Path(tmp) / "espeak.wav"
         subprocess.run([exe, "-w", str(path), text], check=True, capture_output=True)
         pcm, rate = read_wav(path)
-    return resample(pcm, rate, sample_rate)
+    return np.clip(resample(pcm, rate, sample_rate), -1.0, 1.0)
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
