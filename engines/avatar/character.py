@@ -39,6 +39,7 @@ EYE_ROI_HALF = (34, 36)
 MOUTH_C = (256.0, 332.0)
 MOUTH_ROI = (190, 296, 132, 92)  # x, y, w, h (design px) containing every mouth pose
 BODY_Y0 = 392
+REST_LID = 0.12  # upper lids cover the top of the eyes a little when open
 
 
 def _catmull_rom(points: list[tuple[float, float]], closed: bool = True, n: int = 12) -> np.ndarray:
@@ -159,6 +160,10 @@ class CartoonAvatar:
         stretch = (EYE_AXES[0] + 4.0) / EYE_AXES[0]
         self._lid_arc_small = np.sqrt(np.clip(1.0 - (self._lid_v * stretch) ** 2, 0.0, 1.0))
         self._lip_light = _mix(self.style.colors.lips, (255, 255, 255), 0.35)
+        # relaxed upper lids (a friendlier look than fully round eyes), baked into the clean head
+        for e, roi in zip(EYES, self._eye_rois, strict=True):
+            self._draw_lid(e, roi, REST_LID, self._head_clean)
+        self._head_work = self._head_clean.copy()
         self._teeth_low = _mix(self.style.colors.teeth, self.style.colors.mouth_inside, 0.12)
 
     # -------------------------------------------------------------------------------- static layers
@@ -243,11 +248,11 @@ class CartoonAvatar:
         for sx in (-1, 1):
             ex, _ = EYES[0 if sx < 0 else 1]
             brow = _catmull_rom(
-                [(ex - sx * 26, 208), (ex - sx * 4, 199), (ex + sx * 18, 200), (ex + sx * 30, 208)],
+                [(ex - sx * 27, 203), (ex - sx * 8, 195), (ex + sx * 14, 195), (ex + sx * 30, 204)],
                 closed=False,
                 n=10,
             )
-            p.tapered(brow, 7.5, 3.0, c.brows)
+            p.tapered(brow, 5.5, 3.0, c.brows)
         # eyes (open)
         for e in EYES:
             self._draw_open_eye(p, e)
@@ -363,7 +368,7 @@ class CartoonAvatar:
             work[y : y + h, x : x + w] = clean[y : y + h, x : x + w]
         if pose.eyelid > 0.01:
             for e, roi in zip(EYES, self._eye_rois, strict=True):
-                self._draw_lid(e, roi, pose.eyelid)
+                self._draw_lid(e, roi, REST_LID + (1.0 - REST_LID) * pose.eyelid, work)
         self._draw_mouth(mouth)
 
         if out is None:
@@ -404,12 +409,12 @@ class CartoonAvatar:
         cv2.add(tmp, self._body_bgr[:rows], dst=dst)
         return frame
 
-    def _draw_lid(self, e: tuple[float, float], roi: tuple[int, int, int, int], level: float) -> None:
+    def _draw_lid(self, e: tuple[float, float], roi: tuple[int, int, int, int], level: float, head: np.ndarray) -> None:
         """Cover the eye from the top down to ``level`` (0 open, 1 shut) and draw the lash on the lid's edge."""
         c = self.style.colors
         x, y, w, h = roi
         hx, hy = self._hb[0] / self._s, self._hb[1] / self._s
-        patch = self._head_work[y : y + h, x : x + w]
+        patch = head[y : y + h, x : x + w]
         p = _Painter(patch, self._s, (hx + x / self._s, hy + y / self._s))
         ex, ey = e
         ax, ay = EYE_AXES
