@@ -27,6 +27,17 @@ from app.core.events import Event, SpeechChunk, SpeechEnded, Token
 from app.core.pipeline import Pipeline
 from app.store import Store
 
+
+class MemoryHistory:
+    """Warm-up stores nothing; this satisfies the pipeline's store interface without a database."""
+
+    def create_conversation(self, title: str | None = None) -> int:
+        return 0
+
+    def add_message(self, *args: object, **kwargs: object) -> int:
+        return 0
+
+
 QUESTIONS = [
     "What is the capital of France?",
     "How many days are in a week?",
@@ -61,6 +72,9 @@ def main() -> None:
         return np.interp(x, np.arange(len(pcm)), pcm).astype(np.float32)
 
     clips = {q: speak(q) for q in QUESTIONS}
+    warm = Pipeline(engines, settings, MemoryHistory())
+    asyncio.run(warm.warm_up())
+    warm.close()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")

@@ -30,7 +30,9 @@ class LLMSettings(_Section):
         None, description="llama.cpp chat format; empty = use the template embedded in the GGUF."
     )
     n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
-    n_threads: int | None = Field(None, ge=1, le=256, description="CPU threads; empty = all cores.")
+    n_threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads; empty = all cores but one (a core stays free for speech)."
+    )
     n_gpu_layers: int = Field(
         0, ge=-1, description="Layers offloaded to the GPU (-1 = all) when llama.cpp was built with GPU support."
     )

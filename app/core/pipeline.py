@@ -129,6 +129,28 @@ class Pipeline:
             if self.sink is not None:
                 self.sink.stop()
 
+    # ---- warm-up ----
+    async def warm_up(self) -> None:
+        """Run each engine once on tiny input, in its own worker, so the first real turn does not pay
+        cold-start costs (weights paged in, kernels chosen, the system prompt evaluated and cached).
+        Emits no events and stores nothing."""
+        import threading
+
+        if self.engines.vad is not None:
+            vad = self.engines.vad
+            await self._workers["listen"].call(vad.confidence, np.zeros(vad.frame_samples, np.float32))
+            await self._workers["listen"].call(vad.reset)
+        if self.engines.asr is not None:
+            noise = (np.random.default_rng(0).standard_normal(ASR_RATE // 2) * 0.001).astype(np.float32)
+            await self._workers["asr"].call(self.engines.asr.transcribe, noise)
+        stop = threading.Event()
+        async for _ in self._workers["llm"].iterate(self.engines.llm.stream, self._context("Hi"), cancel=stop):
+            stop.set()
+            break
+        if self.engines.tts is not None:
+            async for _ in self._workers["tts"].iterate(self.engines.tts.synthesize, "Hello."):
+                pass
+
     # ---- turns ----
     async def text_turn(self, text: str, *, speak: bool = False) -> TurnFinished:
         turn = Turn()

@@ -101,7 +101,9 @@ class FasterWhisperASR:
             language=self.settings.language,  # None = detect; English-only models always use "en"
             beam_size=self.settings.beam_size,
             condition_on_previous_text=False,
-            vad_filter=False,
+            vad_filter=False,  # our own VAD already cut the utterance
+            without_timestamps=True,  # one short utterance: timestamps cost decode steps and are unused
+            temperature=0.0,  # no temperature-fallback re-decodes: a second pass costs more than it fixes here
         )
         # drain the lazy generator HERE, in the caller's worker thread
         parts = tuple((float(s.start), float(s.end), s.text.strip()) for s in segments)

@@ -193,3 +193,14 @@ def test_blocking_engines_never_block_the_loop() -> None:
     asyncio.run(scenario())
     assert len(gaps) > 20
     assert max(gaps) < 0.08
+
+
+def test_warm_up_touches_every_engine_but_stores_and_emits_nothing() -> None:
+    llm = ScriptedLLM("a b c d e f")
+    tts = ToneTTS()
+    pipeline, events, store, sink = make(llm=llm, tts=tts)
+    asyncio.run(pipeline.warm_up())
+    assert len(llm.calls) == 1 and llm.tokens_sent < 6  # stopped after the first token
+    assert tts.spoken == ["Hello."]
+    assert pipeline.engines.asr.heard  # type: ignore[union-attr]
+    assert events == [] and store.messages == [] and sink.audio.size == 0

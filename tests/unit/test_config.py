@@ -19,7 +19,8 @@ def test_missing_file_means_defaults(tmp_path: Path) -> None:
 
 
 def test_values_are_read(tmp_path: Path) -> None:
-    settings = config.load(write(tmp_path, '[llm]\nmodel = "/models/big.gguf"\nn_gpu_layers = -1\n[tts]\nengine = "edge-tts"\n'))
+    text = '[llm]\nmodel = "/models/big.gguf"\nn_gpu_layers = -1\n[tts]\nengine = "edge-tts"\n'
+    settings = config.load(write(tmp_path, text))
     assert settings.llm.model == "/models/big.gguf"
     assert settings.llm.n_gpu_layers == -1
     assert settings.tts.engine == "edge-tts"
