@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen
-.venv/bin/ruff check app engines server bench tests
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
