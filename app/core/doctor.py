@@ -47,6 +47,24 @@ def check_packages() -> list[Check]:
     return out
 
 
+def check_engines(settings: Settings) -> list[Check]:
+    from engines.registry import choices
+
+    out = []
+    for role, name in (("vad", settings.vad.engine), ("asr", settings.asr.engine), ("llm", settings.llm.engine),
+                       ("tts", settings.tts.engine)):
+        others = ", ".join(c for c in choices(role) if c != name) or "none"
+        if name in choices(role):
+            detail = f"{name} (also available: {others})"
+            if role == "tts" and name != "piper":
+                detail += "; falls back to piper with a notice when offline"
+            out.append(Check("engines", role, "ok", detail))
+        else:
+            out.append(Check("engines", role, "error", f"unknown engine '{name}'",
+                             f"Set [{role}] engine to one of: {', '.join(choices(role))}."))
+    return out
+
+
 def check_models(settings: Settings) -> list[Check]:
     from engines import models
 
@@ -59,6 +77,8 @@ def check_models(settings: Settings) -> list[Check]:
         detail = f"{row.get('path') or 'not found'}{size}" + (" [in use]" if in_use else "")
         if row.get("problem"):
             detail += f" — {row['problem']}"
+        elif row.get("note"):
+            detail += f" — {row['note']}"
         out.append(Check(f"model:{row['role']}", row["name"], status, detail, row.get("fix", "")))
     for role, spec in chosen.items():
         if os.sep in spec or spec.startswith((".", "~")):
@@ -133,8 +153,14 @@ def check_storage(data_dir: Path) -> list[Check]:
 
 
 def run_checks(settings: Settings, data_dir: Path) -> list[Check]:
-    return [*check_packages(), *check_models(settings), *check_compute(settings), *check_audio(),
-            *check_storage(data_dir)]
+    return [
+        *check_packages(),
+        *check_engines(settings),
+        *check_models(settings),
+        *check_compute(settings),
+        *check_audio(),
+        *check_storage(data_dir),
+    ]
 
 
 def as_dicts(checks: list[Check]) -> list[dict[str, str]]:
