@@ -85,6 +85,12 @@ class PersonaSettings(_Section):
     )
 
 
+class UISettings(_Section):
+    theme: Literal["system", "light", "dark"] = Field(
+        "system", description="Desktop window colours: system (follow the desktop), light or dark."
+    )
+
+
 class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     asr: ASRSettings = Field(default_factory=ASRSettings)
@@ -92,6 +98,7 @@ class Settings(_Section):
     vad: VADSettings = Field(default_factory=VADSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     persona: PersonaSettings = Field(default_factory=PersonaSettings)
+    ui: UISettings = Field(default_factory=UISettings)
     data_dir: str | None = Field(None, description="Where history and models live; empty = platform default.")
 
 
