@@ -1,0 +1,165 @@
+"""The one object between the Qt thread and the core: signals in, commands out.
+
+``CoreBridge`` owns the core thread (:class:`~app.core.runner.CoreRunner`) and the Qt-free
+:class:`~app.core.session.Session` that runs on it. Widgets call :meth:`CoreBridge.send` with a command
+from :mod:`app.ui.commands`; it returns at once. The session reports back through ``sig_*`` signals,
+emitted on the core thread and delivered to the widgets on the UI thread (queued connections), so no
+engine or database call ever runs on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.config import Settings
+from app.core.runner import CoreRunner
+from app.core.session import AudioBackend, EngineLoader, Session, load_engines
+from app.ui import commands as cmd
+
+log = logging.getLogger(__name__)
+
+
+class CoreBridge(QObject):
+    sig_state = Signal(str)
+    """Visible state: loading / idle / listening / transcribing / thinking / speaking."""
+    sig_models = Signal(int, int, str)
+    """Model loading progress: (done, total, what is loading)."""
+    sig_ready = Signal(str)
+    """The models are loaded and warmed up; a one-line summary of the engines."""
+    sig_failed = Signal(str)
+    """The models could not be loaded: what is missing and the fix."""
+    sig_audio = Signal(bool, str)
+    """Voice on (True) or off (False) and why."""
+    sig_transcript = Signal(str, str)
+    """(turn_id, text): what the user said."""
+    sig_token = Signal(str, str)
+    """(turn_id, text): the next piece of the reply."""
+    sig_chunk = Signal(object, float)
+    """(AudioChunk, offset_s): speech queued on the speaker clock (drives the avatar's mouth)."""
+    sig_finished = Signal(object)
+    """TurnFinished: the reply as heard, interrupted or not, and the per-stage timings."""
+    sig_notice = Signal(str, str)
+    """(level, message): a fallback or problem the user must see."""
+    sig_conversations = Signal(object)
+    """list[ConversationSummary], pinned first."""
+    sig_conversation = Signal(object)
+    """Conversation opened (or None: a new, empty one)."""
+    sig_search = Signal(str, object)
+    """(query, list[SearchHit])."""
+    sig_deleted = Signal(int, str)
+    """(conversation_id, title): deleted, can be undone."""
+    sig_hands_free = Signal(bool)
+    """Hands-free listening stopped by the core (the source ended or failed)."""
+    sig_error = Signal(str)
+    """Something failed; the message says what to do."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        data_dir: Path,
+        *,
+        audio: AudioBackend | None = None,
+        loader: EngineLoader = load_engines,
+        config_path: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.runner = CoreRunner()
+        self.session = Session(settings, data_dir, self._notify, audio=audio, loader=loader, config_path=config_path)
+        self._closed = False
+
+    # ---- core -> Qt ----
+    def _notify(self, name: str, payload: Any) -> None:
+        if self._closed:
+            return
+        signal = getattr(self, f"sig_{name}", None)
+        if signal is None:
+            log.warning("no signal for session report %r", name)
+            return
+        if isinstance(payload, tuple) and name not in ("conversations",):
+            signal.emit(*payload)
+        else:
+            signal.emit(payload)
+
+    # ---- Qt -> core ----
+    def start(self) -> None:
+        self._submit(self.session.start())
+
+    def send(self, command: cmd.Command) -> None:
+        """Hand a command to the core; returns at once."""
+        s = self.session
+        match command:
+            case cmd.SendText(text=text):
+                self._submit(s.send_text(text))
+            case cmd.PressTalk():
+                self._submit(s.press_talk())
+            case cmd.ReleaseTalk():
+                self._submit(s.release_talk())
+            case cmd.SetHandsFree(on=on):
+                self._submit(s.set_hands_free(on))
+            case cmd.Stop():
+                self.runner.call_soon(s.interrupt)
+            case cmd.NewConversation():
+                self._submit(s.new_conversation())
+            case cmd.OpenConversation(conversation_id=cid):
+                self._submit(s.open_conversation(cid))
+            case cmd.RenameConversation(conversation_id=cid, title=title):
+                self._submit(s.rename(cid, title))
+            case cmd.PinConversation(conversation_id=cid, pinned=pinned):
+                self._submit(s.pin(cid, pinned))
+            case cmd.DeleteConversation(conversation_id=cid):
+                self._submit(s.delete(cid))
+            case cmd.RestoreConversation(conversation_id=cid):
+                self._submit(s.restore(cid))
+            case cmd.Search(query=query):
+                self._submit(s.search(query))
+            case cmd.Regenerate(context=context, user_text=text):
+                self._submit(s.regenerate(context, text))
+            case cmd.EditResend(context=context, text=text):
+                self._submit(s.edit_and_resend(context, text))
+            case cmd.ReadAloud(text=text):
+                self._submit(s.read_aloud(text))
+            case cmd.ApplySettings(settings=settings):
+                self.settings = settings
+                self._submit(s.apply_settings(settings))
+            case _:
+                raise TypeError(f"unknown command {command!r}")
+
+    def _submit(self, coro: Any) -> Future[Any]:
+        future = self.runner.submit(coro)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Any]) -> None:
+        if future.cancelled():
+            return
+        err = future.exception()
+        if err is not None:
+            log.error("core command failed", exc_info=err)
+            self._notify("error", str(err))
+
+    # ---- cheap reads for the UI thread (locks only, no engine) ----
+    def audible_time(self) -> float:
+        """The speaker clock: seconds of speech the user has heard (the avatar's master clock)."""
+        sink = self.session.sink
+        return sink.audible_time() if sink is not None else 0.0
+
+    @property
+    def voice_ok(self) -> bool:
+        return self.session.voice_ok
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.runner.submit(self.session.close()).result(timeout=10)
+        except Exception:
+            log.warning("closing the session failed", exc_info=True)
+        self._closed = True
+        self.runner.stop()

@@ -1,0 +1,221 @@
+"""The settings dialog: models, voice, persona, audio devices, theme, data folder.
+
+On OK the values are validated by the one settings model (``app.core.config``) and, for model paths,
+by the same checks the engines use (``engines.models.resolve_*``); an invalid choice keeps the dialog
+open and shows the reason. The accepted settings are in ``result_settings``; the window sends them to
+the core, which saves them with ``app.core.config.save``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import config as config_mod
+from app.core.config import Settings
+from app.core.errors import VisageError
+
+log = logging.getLogger(__name__)
+
+TTS_ENGINES = ("piper", "edge-tts")
+
+
+def _with_browse(edit: QLineEdit, pick: Any) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(pick)
+    row.addWidget(button)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, *, theme: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Visage settings")
+        self.setMinimumWidth(560)
+        self.original = settings
+        self.result_settings: Settings | None = None
+        tabs = QTabWidget()
+
+        # models
+        self.llm_model = QLineEdit(settings.llm.model)
+        self.llm_model.setToolTip("A shipped model name (smollm2-135m) or any chat GGUF file on disk")
+        self.n_ctx = QSpinBox()
+        self.n_ctx.setRange(0, 1_000_000)
+        self.n_ctx.setValue(settings.llm.n_ctx)
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-100, 10_000)
+        self.gpu_layers.setValue(settings.llm.n_gpu_layers)
+        self.asr_model = QLineEdit(settings.asr.model)
+        self.asr_language = QLineEdit(settings.asr.language or "")
+        self.asr_language.setPlaceholderText("empty = detect (multilingual models)")
+        models = QWidget()
+        form = QFormLayout(models)
+        form.addRow("Language model (GGUF)", _with_browse(self.llm_model, self._pick_gguf))
+        form.addRow("Context size (tokens)", self.n_ctx)
+        form.addRow("GPU layers (-1 = all)", self.gpu_layers)
+        form.addRow("Speech recognizer", _with_browse(self.asr_model, self._pick_asr))
+        form.addRow("Spoken language", self.asr_language)
+        tabs.addTab(models, "Models")
+
+        # voice and persona
+        self.tts_engine = QComboBox()
+        self.tts_engine.addItems(TTS_ENGINES)
+        self.tts_engine.setCurrentText(settings.tts.engine)
+        self.voice = QLineEdit(settings.tts.voice)
+        self.edge_voice = QLineEdit(settings.tts.edge_voice)
+        self.persona_name = QLineEdit(settings.persona.name)
+        self.system_prompt = QPlainTextEdit(settings.persona.system_prompt)
+        self.system_prompt.setMaximumHeight(110)
+        voice = QWidget()
+        form = QFormLayout(voice)
+        form.addRow("Voice engine", self.tts_engine)
+        form.addRow("Piper voice (.onnx)", _with_browse(self.voice, self._pick_voice))
+        form.addRow("edge-tts voice (online)", self.edge_voice)
+        form.addRow("Assistant name", self.persona_name)
+        form.addRow("Persona / system prompt", self.system_prompt)
+        tabs.addTab(voice, "Voice && persona")
+
+        # audio devices, theme, data folder
+        self.input_device = QComboBox()
+        self.output_device = QComboBox()
+        self.devices_note = QLabel()
+        self.devices_note.setWordWrap(True)
+        self._fill_devices(settings)
+        self.theme = QComboBox()
+        self.theme.addItems(["system", "light", "dark"])
+        self.theme.setCurrentText(theme or settings.ui.theme)
+        self.data_dir = QLineEdit(settings.data_dir or "")
+        self.data_dir.setPlaceholderText("empty = the platform's user data folder")
+        general = QWidget()
+        form = QFormLayout(general)
+        form.addRow("Microphone", self.input_device)
+        form.addRow("Speakers", self.output_device)
+        form.addRow("", self.devices_note)
+        form.addRow("Theme", self.theme)
+        form.addRow("Data folder", _with_browse(self.data_dir, self._pick_data_dir))
+        tabs.addTab(general, "Audio && app")
+
+        self.error = QLabel()
+        self.error.setObjectName("settings_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c0392b;")
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    # ---- devices ----
+    def _fill_devices(self, settings: Settings) -> None:
+        for combo in (self.input_device, self.output_device):
+            combo.addItem("System default", None)
+        try:
+            from app.core.audio_device import list_devices
+
+            devices = list_devices()
+        except VisageError as err:
+            devices = []
+            self.devices_note.setText(f"Voice is off: {err.message}")
+        for d in devices:
+            if d.inputs:
+                self.input_device.addItem(d.name, d.name)
+            if d.outputs:
+                self.output_device.addItem(d.name, d.name)
+        if not devices and not self.devices_note.text():
+            self.devices_note.setText("No microphone/speakers found — text chat works.")
+        for combo, chosen in ((self.input_device, settings.audio.input_device),
+                              (self.output_device, settings.audio.output_device)):
+            if chosen is not None:
+                index = combo.findData(chosen)
+                if index < 0:
+                    combo.addItem(f"{chosen} (not connected)", chosen)
+                    index = combo.count() - 1
+                combo.setCurrentIndex(index)
+
+    # ---- pickers ----
+    def _pick_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", "", "GGUF models (*.gguf)")
+        if path:
+            self.llm_model.setText(path)
+
+    def _pick_asr(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a faster-whisper model folder")
+        if path:
+            self.asr_model.setText(path)
+
+    def _pick_voice(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a Piper voice", "", "Piper voices (*.onnx)")
+        if path:
+            self.voice.setText(path)
+
+    def _pick_data_dir(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose the data folder")
+        if path:
+            self.data_dir.setText(path)
+
+    # ---- validation ----
+    def values(self) -> dict[str, Any]:
+        data = self.original.model_dump()
+        data["llm"].update(model=self.llm_model.text().strip(), n_ctx=self.n_ctx.value(),
+                           n_gpu_layers=self.gpu_layers.value())
+        data["asr"].update(model=self.asr_model.text().strip(), language=self.asr_language.text().strip() or None)
+        data["tts"].update(engine=self.tts_engine.currentText(), voice=self.voice.text().strip(),
+                           edge_voice=self.edge_voice.text().strip())
+        data["persona"].update(name=self.persona_name.text().strip(), system_prompt=self.system_prompt.toPlainText())
+        data["audio"].update(input_device=self.input_device.currentData(),
+                             output_device=self.output_device.currentData())
+        data["ui"]["theme"] = self.theme.currentText()
+        data["data_dir"] = self.data_dir.text().strip() or None
+        return data
+
+    def validate(self) -> Settings:
+        """The settings as entered, or a VisageError saying what is wrong (and how to fix it)."""
+        settings = config_mod.from_dict(self.values(), source="settings")
+        from engines import models
+
+        changed = self.original
+        if settings.llm.model != changed.llm.model:
+            models.resolve_llm(settings.llm.model)
+        if settings.asr.model != changed.asr.model:
+            models.resolve_asr(settings.asr.model)
+        if settings.tts.voice != changed.tts.voice:
+            models.resolve_voice(settings.tts.voice)
+        return settings
+
+    def accept(self) -> None:
+        try:
+            self.result_settings = self.validate()
+        except VisageError as err:
+            self.show_error(str(err))
+            return
+        self.error.hide()
+        super().accept()
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
