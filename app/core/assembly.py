@@ -34,6 +34,11 @@ def build_engines(
     """Load the engines for ``roles``. Raises ModelError/DependencyError/ConfigError with the fix."""
     wanted = set(roles)
     llm = engine_class("llm", settings.llm.engine)(settings.llm)
+    if settings.llm.n_gpu_layers != 0 and getattr(llm, "gpu_offload_supported", True) is False:
+        on_notice(
+            "GPU offload was asked for ([llm] n_gpu_layers), but this llama.cpp build has no GPU support: "
+            "the LLM runs on the CPU. Rebuild llama-cpp-python with CMAKE_ARGS=\"-DGGML_CUDA=on\" to use the GPU."
+        )
     return Engines(
         llm=llm,
         asr=engine_class("asr", settings.asr.engine)(settings.asr) if "asr" in wanted else None,
