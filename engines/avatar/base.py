@@ -3,8 +3,8 @@
 Renderers by tier (see ARCHITECTURE.md, "Avatar"):
 
 0. :class:`engines.avatar.character.CartoonAvatar`: a 2D character drawn with OpenCV, always available.
-1. A user's photo: face landmarks found once when the photo is chosen, cached with the avatar; the mouth
-   region is warped per frame (later work).
+1. :class:`engines.avatar.photo.PhotoAvatar`: a user's photo; face landmarks found once when the photo
+   is chosen (:mod:`engines.avatar.face`), cached with the avatar; the mouth region is warped per frame.
 2. A neural renderer (Wav2Lip / MuseTalk exported to ONNX). **Interface only, not implemented.** It is
    offered only when the user supplies the weights and a GPU is present (Wav2Lip needs ~52 ms per frame
    on 2 CPU cores: not real time). Planned shape::

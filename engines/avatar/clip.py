@@ -114,6 +114,11 @@ def _check_output(out_path: Path) -> str:
     return fmt
 
 
+def check_output(out_path: Path) -> str:
+    """Raise :class:`ClipOutputError` now if a clip cannot be written to ``out_path``; returns the format."""
+    return _check_output(Path(out_path))
+
+
 def render_clip(
     chunks: Iterable[AudioChunk],
     renderer: AvatarRenderer,
