@@ -406,6 +406,9 @@ def run(ctx: Context) -> None:
     click.get_current_context().invoke(chat)
 
 
+cli.add_command(__import__("app.render_cli", fromlist=["render"]).render)  # visage render (avatar video)
+
+
 def main() -> None:
     cli(prog_name="visage")
 
