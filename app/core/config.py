@@ -91,6 +91,26 @@ class UISettings(_Section):
     )
 
 
+class SyncSettings(_Section):
+    enabled: bool = Field(
+        False, description="Talk to a remote Visage API at all (off: nothing leaves this computer)."
+    )
+    server_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Base URL of the remote API, e.g. https://visage.example.com (the API key lives in the keyring).",
+    )
+    share_analytics: bool = Field(
+        False, description="Send usage events (counts, timings; never message or draft text) to the server."
+    )
+    use_remote_copywriting: bool = Field(
+        False, description="Draft copy on the server; falls back to the local model with a notice when it fails."
+    )
+    timeout_s: float = Field(10.0, gt=0, le=300, description="Give up on one request to the server after this long.")
+    batch_size: int = Field(100, ge=1, le=500, description="Most analytics events sent in one request.")
+    verify_tls: bool = Field(True, description="Check the server's TLS certificate (turn off only for a test server).")
+
+
 class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     asr: ASRSettings = Field(default_factory=ASRSettings)
@@ -99,6 +119,7 @@ class Settings(_Section):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     persona: PersonaSettings = Field(default_factory=PersonaSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     data_dir: str | None = Field(None, description="Where history and models live; empty = platform default.")
 
 
