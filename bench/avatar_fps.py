@@ -1,4 +1,4 @@
-"""Avatar speed: tier-0 frame time, viseme sampling time, clip rendering speed. Prints JSON.
+"""Avatar speed: tier-0 and tier-1 frame time, viseme sampling time, clip rendering speed. Prints JSON.
 
     python bench/avatar_fps.py [--size 512] [--frames 600] [--threads 1]
 
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engines.avatar.character import CartoonAvatar
 from engines.avatar.clip import render_clip
+from engines.avatar.face import FaceLandmarker, detect_face, read_image
 from engines.avatar.visemes import VisemeTrack
 from engines.base import AudioChunk, PhonemeTiming
 
@@ -60,6 +61,44 @@ def bench_frames(size: int, frames: int) -> dict[str, object]:
         "wall_ms": _stats(np.array(wall) * 1e3),
         "cpu_ms_reusing_out_buffer": _stats(np.array(cpu_out) * 1e3),
     }
+
+
+ASTRONAUT = Path(__file__).resolve().parents[1] / "assets" / "avatars" / "astronaut" / "astronaut.png"
+
+
+def bench_photo(size: int, frames: int) -> dict[str, object]:
+    """Tier 1: face detection once (the photo is chosen), then per-frame mouth warp of the shipped portrait."""
+    from engines.avatar.photo import PhotoAvatar
+
+    image = read_image(ASTRONAUT)
+    t0 = time.perf_counter()
+    marker = FaceLandmarker()
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fit = detect_face(image, marker=marker)
+    detect_s = time.perf_counter() - t0
+    track = _speech_track(frames / 30.0)
+    mouths = [track.sample(k / 30.0) for k in range(frames)]
+    result: dict[str, object] = {
+        "size": size,
+        "frames": frames,
+        "photo": ASTRONAUT.name,
+        "landmark_model_load_s": round(load_s, 3),
+        "face_detection_s": round(detect_s, 3),
+    }
+    for label, idle in (("", True), ("_no_idle_drift", False)):
+        avatar = PhotoAvatar(image, fit.geometry, size, idle=idle)
+        for k in range(30):  # warm-up
+            avatar.render(mouths[k], k / 30.0)
+        cpu, wall = [], []
+        for k, mouth in enumerate(mouths):
+            c0, w0 = time.thread_time(), time.perf_counter()
+            avatar.render(mouth, k / 30.0)
+            cpu.append(time.thread_time() - c0)
+            wall.append(time.perf_counter() - w0)
+        result[f"cpu_ms{label}"] = _stats(np.array(cpu) * 1e3)
+        result[f"wall_ms{label}"] = _stats(np.array(wall) * 1e3)
+    return result
 
 
 def _speech_track(duration_s: float) -> VisemeTrack:
@@ -136,6 +175,7 @@ def main() -> None:
             "opencv_threads": args.threads,
         },
         "tier0_frame": bench_frames(args.size, args.frames),
+        "tier1_photo_frame": bench_photo(args.size, args.frames),
         "track_sampling": bench_sampling(),
         "clip": bench_clip(args.size, args.clip_seconds),
     }
