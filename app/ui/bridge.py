@@ -73,6 +73,7 @@ class CoreBridge(QObject):
         self.runner = CoreRunner()
         self.session = Session(settings, data_dir, self._notify, audio=audio, loader=loader, config_path=config_path)
         self._closed = False
+        self._pending: set[Future[Any]] = set()
 
     # ---- core -> Qt ----
     def _notify(self, name: str, payload: Any) -> None:
@@ -133,10 +134,12 @@ class CoreBridge(QObject):
 
     def _submit(self, coro: Any) -> Future[Any]:
         future = self.runner.submit(coro)
+        self._pending.add(future)
         future.add_done_callback(self._done)
         return future
 
     def _done(self, future: Future[Any]) -> None:
+        self._pending.discard(future)
         if future.cancelled():
             return
         err = future.exception()
@@ -157,6 +160,8 @@ class CoreBridge(QObject):
     def close(self) -> None:
         if self._closed:
             return
+        for future in list(self._pending):
+            future.cancel()  # e.g. a model reload still running when the window closes
         try:
             self.runner.submit(self.session.close()).result(timeout=10)
         except Exception:

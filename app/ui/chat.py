@@ -273,7 +273,7 @@ class ChatView(QScrollArea):
             bubble.style().unpolish(bubble)
             bubble.style().polish(bubble)
 
-        QTimer.singleShot(2500, unflash)
+        QTimer.singleShot(2500, bubble, unflash)  # bound to the bubble: dropped if it is deleted first
 
     def _stick_to_bottom(self, _min: int, maximum: int) -> None:
         if self._follow:
