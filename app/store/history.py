@@ -26,6 +26,7 @@ from app.core.errors import ConfigError, NotFoundError, StorageError
 from app.store import export as exporting
 from app.store.failures import os_error, sqlite_error
 from app.store.fts import fts_query
+from app.store.outbox import Outbox, enqueue, message_event
 from app.store.records import ROLES, Conversation, ConversationSummary, SearchHit, StoredMessage
 from app.store.schema import migrate
 
@@ -66,6 +67,8 @@ class Store:
         self._path = Path(db_path).expanduser()
         self._lock = threading.RLock()
         self._closed = False
+        #: queue a usage event in the outbox with every change (sync with analytics on; off by default)
+        self._events_enabled = False
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -104,6 +107,15 @@ class Store:
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def outbox(self) -> Outbox:
+        """The sync outbox in this database (``app.store.outbox``)."""
+        return Outbox(self)
+
+    def set_events_enabled(self, enabled: bool) -> None:
+        """Queue a usage event (no text) in the same transaction as each saved message, for opt-in sync."""
+        self._events_enabled = bool(enabled)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -198,6 +210,9 @@ class Store:
                 [conversation_id, role, text, stamp, int(bool(interrupted)), timings_json, turn_id],
             )
             message_id = int(cur.lastrowid or 0)
+            if self._events_enabled:
+                kind, props, latency_ms = message_event(role, interrupted, timings or {})
+                enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
             new_title = title_from_text(text) if title is None and role == "user" else None
             if new_title is not None:
                 db.execute(

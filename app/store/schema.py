@@ -117,6 +117,35 @@ def _full_text_search(db: Database) -> None:
     db.execute("INSERT INTO conversations_fts (rowid, title) SELECT id, coalesce(title, '') FROM conversations")
 
 
+@MIGRATIONS(name="004_sync_outbox")
+def _sync_outbox(db: Database) -> None:
+    """Opt-in sync: the durable outbox of usage events, and the client's small key/value state."""
+    # One row per event waiting for the server; deleted once the server has acknowledged it.
+    # ``payload`` is JSON without message or draft text (app/store/outbox.py builds it).
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 def migration_names() -> list[str]:
     """Every migration this version of Visage knows, in the order they apply."""
     return [m.name for m in MIGRATIONS._migrations]
