@@ -17,6 +17,7 @@ from app import __version__
 from app.core import config as config_mod
 from app.core import paths
 from app.core.errors import VisageError
+from app.render_cli import render as render_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -406,7 +407,7 @@ def run(ctx: Context) -> None:
     click.get_current_context().invoke(chat)
 
 
-cli.add_command(__import__("app.render_cli", fromlist=["render"]).render)  # visage render (avatar video)
+cli.add_command(render_command)  # visage render (avatar video)
 
 
 def main() -> None:
