@@ -146,6 +146,93 @@ def _sync_outbox(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="005_studio_drafts_voices_briefs")
+def _studio(db: Database) -> None:
+    """Copy studio: briefs, brand voices, drafts and their versions, with full-text search."""
+    db.execute(
+        """
+        CREATE TABLE briefs (
+            id INTEGER PRIMARY KEY,
+            type TEXT NOT NULL,
+            product TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE brand_voices (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            search_text TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            brief_id INTEGER REFERENCES briefs(id) ON DELETE SET NULL,
+            type TEXT NOT NULL,
+            title TEXT NOT NULL,
+            project TEXT,
+            voice TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            favourite INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            deleted_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE draft_versions (
+            id INTEGER PRIMARY KEY,
+            draft_id INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            text TEXT NOT NULL,
+            analysis TEXT NOT NULL DEFAULT '{}',
+            score REAL,
+            passes INTEGER,
+            created_at TEXT NOT NULL,
+            UNIQUE (draft_id, number)
+        )
+        """
+    )
+    db.execute("CREATE INDEX drafts_by_update ON drafts (favourite, updated_at)")
+    db.execute("CREATE INDEX drafts_by_project ON drafts (project)")
+    # External-content FTS5 indexes, kept in step by triggers (as for messages in 002).
+    for table, columns in (("drafts", ("title", "text")), ("brand_voices", ("name", "search_text")),
+                           ("briefs", ("product", "data"))):
+        cols = ", ".join(columns)
+        new = ", ".join(f"new.{c}" for c in columns)
+        old = ", ".join(f"old.{c}" for c in columns)
+        db.execute(
+            f"CREATE VIRTUAL TABLE {table}_fts USING fts5("
+            f"{cols}, content='{table}', content_rowid='id', tokenize='{FTS_TOKENIZE}')"
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN "
+            f"INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_fts_ad AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO {table}_fts ({table}_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); END"
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_fts_au AFTER UPDATE OF {cols} ON {table} BEGIN "
+            f"INSERT INTO {table}_fts ({table}_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+            f"INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+        )
+
+
 def migration_names() -> list[str]:
     """Every migration this version of Visage knows, in the order they apply."""
     return [m.name for m in MIGRATIONS._migrations]
