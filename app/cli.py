@@ -18,6 +18,7 @@ from app.core import config as config_mod
 from app.core import paths
 from app.core.errors import VisageError
 from app.render_cli import render as render_command
+from app.studio.cli import draft, drafts, voice
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -408,6 +409,9 @@ def run(ctx: Context) -> None:
 
 
 cli.add_command(render_command)  # visage render (avatar video)
+cli.add_command(draft)  # visage draft (copy studio)
+cli.add_command(voice)  # visage voice add|list|show
+cli.add_command(drafts)  # visage drafts list|show|star|search|export
 
 
 def main() -> None:
