@@ -29,7 +29,7 @@ fi
 # xcb libraries: the Qt window on an X11 desktop.
 SYSTEM_PACKAGES="libportaudio2 espeak-ng cmake g++ make libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 \
 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
-libxcb-randr0 libxcb-sync1 libxcb-xfixes0"
+libxcb-randr0 libxcb-sync1 libxcb-xfixes0 postgresql"
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""
   for p in $SYSTEM_PACKAGES; do

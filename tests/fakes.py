@@ -119,3 +119,42 @@ def speech_like(seconds: float, sample_rate: int = 16_000) -> np.ndarray:
 
 def silence(seconds: float, sample_rate: int = 16_000) -> np.ndarray:
     return np.zeros(int(seconds * sample_rate), np.float32)
+
+
+class SchemaLLM:
+    """A copy-studio LLM (``chat`` with ``json_schema``) that answers with a valid JSON object built from the
+    schema itself: each text field filled with ``phrase`` cut to its limit, each list with hashtags.
+    Deterministic and instant; ``delay_s`` makes it slow; records how many calls it got."""
+
+    def __init__(self, phrase: str = "Cold brew coffee made simple for busy people every morning",
+                 delay_s: float = 0.0) -> None:
+        self.phrase = phrase
+        self.delay_s = delay_s
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def chat(self, messages: Sequence[ChatMessage], *, grammar: str | None = None,
+             json_schema: dict | None = None, max_tokens: int | None = None,  # type: ignore[type-arg]
+             temperature: float | None = None, cancel: threading.Event | None = None) -> str:
+        import json
+
+        with self._lock:
+            self.calls += 1
+            call = self.calls
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        out: dict[str, object] = {}
+        for name, spec in ((json_schema or {}).get("properties") or {}).items():
+            if spec.get("type") == "array":
+                count = max(1, int(spec.get("minItems", 1)))
+                out[name] = [f"#Tag{chr(97 + i)}{call % 10}" for i in range(count)]
+            else:
+                limit = int(spec.get("maxLength", 80))
+                words = f"{self.phrase} {call}".split()
+                text = ""
+                for word in words:
+                    if len(text) + len(word) + 1 > limit:
+                        break
+                    text = f"{text} {word}".strip()
+                out[name] = text or self.phrase[:limit]
+        return json.dumps(out)

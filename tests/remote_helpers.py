@@ -1,0 +1,124 @@
+"""Helpers for the remote API tests (tests/server, tests/sync): a live server on loopback, a throwaway
+PostgreSQL cluster started by the tests themselves, and briefs. Loopback only: nothing here binds or
+connects to any other address."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BRIEFS = ROOT / "tests" / "data" / "briefs"
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def brief_dict(name: str = "ad-1") -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads((BRIEFS / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on 127.0.0.1:<free port>; yields the base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host=LOOPBACK, port=0, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+# -- PostgreSQL, started by the tests on loopback in a temp dir ------------------------------------------
+
+def _pg_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
+        if out and (Path(out) / "initdb").exists():
+            return Path(out)
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    return None
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster: initdb in a temp dir, listening on 127.0.0.1:<free port> only.
+
+    PostgreSQL refuses to run as root, so as root the cluster runs as the ``postgres`` system user
+    (created by the Debian package). ``stop``/``start`` let a test take the database away and back.
+    """
+
+    def __init__(self) -> None:
+        bindir = _pg_bindir()
+        if bindir is None:
+            raise FileNotFoundError("PostgreSQL is not installed: sudo apt-get install -y postgresql")
+        self.bindir = bindir
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="visage-pg-"))
+        self.data = self.dir / "data"
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            runuser = shutil.which("runuser")
+            if runuser is None:
+                raise FileNotFoundError("runuser is missing (util-linux)")
+            self._as = [runuser, "-u", "postgres", "--"]
+            shutil.chown(self.dir, "postgres")
+        self._run([str(bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "visage", "-E", "UTF8",
+                   "--no-sync"])
+        self.start()
+
+    def _run(self, cmd: list[str]) -> None:
+        result = subprocess.run([*self._as, *cmd], capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses={LOOPBACK} -c fsync=off"
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-o", opts,
+                   "-w", "-t", "60", "start"])
+
+    def stop(self) -> None:
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://visage@{LOOPBACK}:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def destroy(self) -> None:
+        with suppress(RuntimeError):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
