@@ -412,6 +412,7 @@ cli.add_command(render_command)  # visage render (avatar video)
 cli.add_command(draft)  # visage draft (copy studio)
 cli.add_command(voice)  # visage voice add|list|show
 cli.add_command(drafts)  # visage drafts list|show|star|search|export
+cli.add_command(__import__("app.sync.cli", fromlist=["sync"]).sync)  # visage sync (opt-in remote API)
 
 
 def main() -> None:
