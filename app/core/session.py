@@ -579,6 +579,10 @@ class Session:
     async def close(self) -> None:
         await self.set_hands_free(False)
         self.interrupt()
+        for _ in range(100):  # let an interrupted turn store what was heard (it ends within ms)
+            if self.pipeline is None or self.pipeline.current is None:
+                break
+            await asyncio.sleep(0.05)
         for task in list(self._tasks):
             task.cancel()
         if self.pipeline is not None:

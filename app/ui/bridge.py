@@ -10,7 +10,7 @@ engine or database call ever runs on the UI thread.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -160,11 +160,13 @@ class CoreBridge(QObject):
     def close(self) -> None:
         if self._closed:
             return
-        for future in list(self._pending):
-            future.cancel()  # e.g. a model reload still running when the window closes
         try:
             self.runner.submit(self.session.close()).result(timeout=10)
         except Exception:
             log.warning("closing the session failed", exc_info=True)
+        # the running turn was interrupted: let it store what was heard, then give up on the rest
+        _done, late = wait(list(self._pending), timeout=5)
+        for future in late:
+            future.cancel()  # e.g. a model reload still running when the window closes
         self._closed = True
         self.runner.stop()

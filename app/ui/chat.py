@@ -54,7 +54,7 @@ class MessageBubble(QFrame):
         self.interrupted = interrupted
         self.streaming = False
         self.setObjectName("bubble_user" if role == "user" else "bubble_assistant")
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 8)
         layout.setSpacing(4)

@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.compose = ComposeBox()
         self.send_button = QPushButton("Send")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
-        self.talk_button = QPushButton("🎙  Hold to talk")
+        self.talk_button = QPushButton("Hold to talk  (Space)")
         self.talk_button.setObjectName("talk")
         self.talk_button.setToolTip("Hold to speak; release to send (or hold Space)")
         self.talk_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         main_split.addWidget(chat_panel)
         main_split.setStretchFactor(0, 5)
         main_split.setStretchFactor(1, 6)
+        main_split.setSizes([470, 560])
 
         central = QWidget()
         central.setObjectName("central")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.store.records import ConversationSummary, SearchHit
 
+PIN = "★ "  # marks a pinned conversation (a glyph every desktop font has)
 ID_ROLE = Qt.ItemDataRole.UserRole
 PINNED_ROLE = Qt.ItemDataRole.UserRole + 1
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -52,7 +53,7 @@ class Sidebar(QWidget):
         brand.setObjectName("brand")
         top.addWidget(brand)
         top.addStretch(1)
-        self.new_button = QPushButton("＋ New")
+        self.new_button = QPushButton("+ New")
         self.new_button.setObjectName("new_button")
         self.new_button.setToolTip("New conversation (Ctrl+N)")
         self.new_button.clicked.connect(self.sig_new)
@@ -65,6 +66,8 @@ class Sidebar(QWidget):
         layout.addWidget(self.search_box)
         self.conversations = QListWidget()
         self.conversations.setObjectName("conversations")
+        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversations.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.conversations.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conversations.customContextMenuRequested.connect(self._menu)
         self.conversations.itemClicked.connect(self._clicked)
@@ -74,6 +77,7 @@ class Sidebar(QWidget):
         self.results_label.setObjectName("results_label")
         self.results = QListWidget()
         self.results.setObjectName("results")
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.itemClicked.connect(self._hit_clicked)
         layout.addWidget(self.results_label)
         layout.addWidget(self.results, 1)
@@ -93,7 +97,7 @@ class Sidebar(QWidget):
         self._filling = True
         self.conversations.clear()
         for conv in items:
-            item = QListWidgetItem(("📌 " if conv.pinned else "") + conv.title)
+            item = QListWidgetItem((PIN if conv.pinned else "") + conv.title)
             item.setData(ID_ROLE, conv.id)
             item.setData(PINNED_ROLE, conv.pinned)
             item.setData(TITLE_ROLE, conv.title)
@@ -126,7 +130,7 @@ class Sidebar(QWidget):
     def _edited(self, item: QListWidgetItem) -> None:
         if self._filling:
             return
-        title = item.text().removeprefix("📌 ").strip()
+        title = item.text().removeprefix(PIN).strip()
         if title and title != item.data(TITLE_ROLE):
             self.sig_rename.emit(int(item.data(ID_ROLE)), title)
 

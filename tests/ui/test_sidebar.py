@@ -68,12 +68,12 @@ def test_rename_pin_delete_with_undo_and_new(qtbot, open_window, ui_env: Path) -
     window.sidebar.item_for(paris).setText("Paris plans")  # what the inline editor does
     qtbot.waitUntil(lambda: "Paris plans" in titles(window))
     window.sidebar.sig_pin.emit(paris, True)  # the context menu's "Pin to top"
-    qtbot.waitUntil(lambda: titles(window)[0] == "📌 Paris plans")
+    qtbot.waitUntil(lambda: titles(window)[0] == "★ Paris plans")
 
     window.sidebar.sig_delete.emit(food)
     qtbot.waitUntil(lambda: window.undo_bar.isVisible())
     assert "pancakes" in window.undo_label.text()
-    qtbot.waitUntil(lambda: titles(window) == ["📌 Paris plans"])
+    qtbot.waitUntil(lambda: titles(window) == ["★ Paris plans"])
     qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(titles(window)) == 2)
     assert not window.undo_bar.isVisible()

@@ -84,12 +84,14 @@ def test_event_loop_keeps_ticking_during_a_real_turn(qtbot, open_window) -> None
 
 
 def test_push_to_talk_with_space(qtbot, open_window, ui_env: Path) -> None:  # type: ignore[no-untyped-def]
-    audio = FileAudio(clip("What color is the sky?", after_s=0.3), realtime=False)
+    question = clip("What color is the sky?", after_s=0.3)
+    audio = FileAudio(question)  # a microphone in real time: the user holds Space while speaking
     window = open_window(audio)
     window.chat.setFocus()  # not the text box: Space means talk
     with qtbot.waitSignal(window.bridge.sig_finished, timeout=90_000) as finished:
         qtbot.keyPress(window.chat, Qt.Key.Key_Space)
         qtbot.waitUntil(lambda: "listening" in window.states)
+        qtbot.wait(int(len(question) / 16) + 500)  # hold for as long as the question lasts
         qtbot.keyRelease(window.chat, Qt.Key.Key_Space)
     assert "sky" in finished.args[0].user_text.lower()
     assert [b.role for b in window.chat.bubbles] == ["user", "assistant"]
