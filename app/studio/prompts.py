@@ -15,6 +15,9 @@ from engines.base import ChatMessage
 
 #: the model sees a field's character limit lowered by this much, leaving room for the repair step
 LIMIT_MARGIN = 0.9
+#: longest string the schema bounds: llama.cpp refuses (and aborts on) grammars with much larger
+#: repetitions; longer fields (a LinkedIn post) are bounded by max_tokens and then by repair
+SCHEMA_MAX_CHARS = 800
 
 
 def brief_lines(brief: Mapping[str, Any], ctype: ContentType, limits: Limits | None = None) -> str:
@@ -89,7 +92,7 @@ def json_schema(ctype: ContentType, limits: Limits, *, scale: float = LIMIT_MARG
             cap = (caps or {}).get(spec.name) or limits.max_chars.get(spec.name)
             text: dict[str, Any] = {"type": "string", "minLength": 2}
             if cap:
-                text["maxLength"] = max(int(cap * scale), min(cap, 8))
+                text["maxLength"] = min(max(int(cap * scale), min(cap, 8)), SCHEMA_MAX_CHARS)
             props[spec.name] = text
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 

@@ -92,3 +92,18 @@ def test_rewrites_with_the_real_model(real_llm: Any) -> None:
     assert len(shorter.text) < len(original.text)
     playful = rewrite(original, brief, real_llm, "playful", attempts=1)
     assert set(playful.fields) == set(original.fields) and playful.source == "rewrite:playful"
+
+
+def test_every_schema_compiles_to_a_grammar_llama_cpp_accepts(real_llm: Any) -> None:
+    """llama.cpp aborts the process on a grammar it cannot parse (e.g. too large a repetition)."""
+    import json
+
+    from llama_cpp import llama_grammar
+
+    from app.studio.prompts import json_schema
+    from app.studio.types import limits_for
+
+    for ctype in content_types().values():
+        for platform in [*ctype.platforms] or [None]:
+            schema = json_schema(ctype, limits_for(ctype, platform))
+            real_llm._grammar(llama_grammar.json_schema_to_gbnf(json.dumps(schema)))  # raises if it does not parse
