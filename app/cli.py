@@ -399,7 +399,7 @@ def run(ctx: Context) -> None:
     except ImportError:
         ui_main = None
     if ui_main is not None and has_display:
-        sys.exit(ui_main(ctx.settings, ctx.data_dir))
+        sys.exit(ui_main(ctx.settings, ctx.data_dir, config_path=ctx.config_path))
     if ui_main is None:
         click.echo("The desktop window is not part of this build yet; starting the text chat.", err=True)
     else:

