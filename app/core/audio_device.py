@@ -120,7 +120,7 @@ class SpeakerSink:
         self._stream: Any = None
         self._rate = 0
         self._buffer = np.zeros(0, np.float32)
-        self._played = 0  # frames handed to the device
+        self._played = 0  # frames handed to the device, silence included (the output clock)
         self._lock = threading.Lock()
 
     def _open(self, rate: int) -> None:
@@ -139,7 +139,7 @@ class SpeakerSink:
             outdata[:n, 0] = self._buffer[:n]
             outdata[n:, 0] = 0.0
             self._buffer = self._buffer[n:]
-            self._played += n
+            self._played += frames  # silence is played too: the clock never stands still
 
     def play(self, chunk: AudioChunk) -> None:
         if self._stream is None:

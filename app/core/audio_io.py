@@ -35,7 +35,8 @@ class AudioSink(Protocol):
         """Queue a chunk for playback; returns at once."""
 
     def audible_time(self) -> float:
-        """Seconds of audio the listener has heard so far on this sink's clock (the master clock)."""
+        """The output clock (the master clock), in seconds. Like a sound card's, it keeps running while
+        silence plays; a chunk queued when nothing is playing starts at the current audible time."""
 
     def stop(self) -> None:
         """Drop everything queued or playing (barge-in)."""
@@ -149,19 +150,20 @@ class FileAudioSource:
 
 
 class FileAudioSink:
-    """Collects played audio in memory and writes it to a WAV file. Its clock is the audio written.
+    """Collects played audio in memory and writes it to a WAV file.
 
-    With ``realtime=True`` the clock advances with wall time from the first chunk (like a sound card),
-    which the benchmarks and barge-in tests use.
+    Without ``realtime`` its clock is simply the audio written (playback is instant). With
+    ``realtime=True`` it behaves like a sound card from the first chunk on: the clock follows wall time,
+    silence fills the gaps between chunks (and is kept in the recording), and ``stop()`` keeps only what
+    was already heard. The benchmarks and the barge-in tests use that mode.
     """
 
     def __init__(self, *, realtime: bool = False) -> None:
         self.realtime = realtime
         self.sample_rate: int | None = None
         self._chunks: list[np.ndarray] = []
-        self._queued_s = 0.0
+        self._queued_s = 0.0  # end of the recording, on the clock
         self._t0: float | None = None
-        self._stopped_at: float | None = None
         self._lock = threading.Lock()
         self.first_chunk_at: float | None = None
 
@@ -171,27 +173,30 @@ class FileAudioSink:
                 self.sample_rate = chunk.sample_rate
             elif chunk.sample_rate != self.sample_rate:
                 raise ValueError("FileAudioSink needs one sample rate per stream")
-            if self._t0 is None or (self.realtime and self._stopped_at is not None):
-                self._t0 = time.monotonic() - self._queued_s
-                self._stopped_at = None
+            now = time.monotonic()
             if self.first_chunk_at is None:
-                self.first_chunk_at = time.monotonic()
+                self.first_chunk_at = now
+            if self._t0 is None:
+                self._t0 = now
+            if self.realtime and now - self._t0 > self._queued_s:  # the sink ran dry: silence was playing
+                gap = int((now - self._t0 - self._queued_s) * self.sample_rate)
+                self._chunks.append(np.zeros(gap, np.float32))
+                self._queued_s += gap / self.sample_rate
             self._chunks.append(chunk.pcm.astype(np.float32))
             self._queued_s += chunk.duration
 
     def audible_time(self) -> float:
         with self._lock:
-            if not self.realtime or self._t0 is None:
+            if not self.realtime:
                 return self._queued_s
-            end = self._stopped_at if self._stopped_at is not None else time.monotonic()
-            return min(self._queued_s, end - self._t0)
+            return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
     def stop(self) -> None:
         with self._lock:
             if self.realtime and self._t0 is not None:
-                heard = min(self._queued_s, time.monotonic() - self._t0)
-                self._truncate(heard)
-                self._stopped_at = time.monotonic()
+                heard = time.monotonic() - self._t0
+                if heard < self._queued_s:
+                    self._truncate(heard)
 
     def _truncate(self, seconds: float) -> None:
         keep = int(seconds * (self.sample_rate or 1))
@@ -203,7 +208,7 @@ class FileAudioSink:
         if not self.realtime:
             return
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.audible_time() < self._queued_s - 1e-3:
+        while self.audible_time() < self._queued_s - 1e-3:  # the clock runs on: this ends
             if deadline is not None and time.monotonic() > deadline:
                 return
             time.sleep(0.01)

@@ -71,8 +71,11 @@ class HistoryWriter(Protocol):
 
 @dataclass
 class _Spoken:
+    """What a turn queued on the sink, as ``(text, start, end)`` on the sink's audible clock."""
+
     spans: list[tuple[str, float, float]] = field(default_factory=list)
     audio_s: float = 0.0
+    end: float = 0.0
 
 
 class Pipeline:
@@ -293,11 +296,14 @@ class Pipeline:
             ):
                 if turn.cancelled:
                     break
-                start = spoken.audio_s
+                # A chunk starts when the previous one ends, or now if the sink ran dry (or this sink
+                # already played earlier turns): the sink's clock is the one "heard" is measured on.
+                start = max(spoken.end, self.sink.audible_time())
                 self.sink.play(chunk)
                 turn.mark("first_audio")
                 spoken.audio_s += chunk.duration
-                spoken.spans.append((chunk.text or sentence.text, start, spoken.audio_s))
+                spoken.end = start + chunk.duration
+                spoken.spans.append((chunk.text or sentence.text, start, spoken.end))
                 self.emit(SpeechChunk(turn_id=turn.turn_id, chunk=chunk, sentence_index=sentence.index))
             turn.mark("audio_done")
 
@@ -347,6 +353,7 @@ class Pipeline:
         answering = asyncio.create_task(answer())
         try:
             async for frame, confidence in self._workers["listen"].iterate(scored_frames):
+                segmenter.busy = barge_in and self.current is not None
                 found = segmenter.push(frame, confidence)
                 if isinstance(found, SpeechStart):
                     running = self.current.turn_id if self.current else ""

@@ -36,6 +36,10 @@ class Segmenter:
         self._pad_frames = max(0, round(settings.speech_pad_ms / 1000 / self.frame_s))
         self._silence_frames_needed = max(1, round(settings.min_silence_ms / 1000 / self.frame_s))
         self._min_speech_frames = max(1, round(settings.min_speech_ms / 1000 / self.frame_s))
+        self._barge_in_frames = max(1, round(settings.barge_in_ms / 1000 / self.frame_s))
+        #: set while Visage is talking: speech starts count after ``barge_in_ms`` instead of ``min_speech_ms``,
+        #: so an interruption stops playback quickly (the utterance still needs ``min_speech_ms`` to be a turn).
+        self.busy = False
         self._off_threshold = max(0.01, settings.threshold - 0.15)
         self.reset()
 
@@ -81,7 +85,8 @@ class Segmenter:
         return self._maybe_started()
 
     def _maybe_started(self) -> SpeechStart | None:
-        if not self._started_emitted and self._speech_frames >= self._min_speech_frames:
+        needed = min(self._barge_in_frames, self._min_speech_frames) if self.busy else self._min_speech_frames
+        if not self._started_emitted and self._speech_frames >= needed:
             self._started_emitted = True
             return SpeechStart(offset_s=self._start_index * self.frame_s)
         return None

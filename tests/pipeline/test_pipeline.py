@@ -204,3 +204,30 @@ def test_warm_up_touches_every_engine_but_stores_and_emits_nothing() -> None:
     assert tts.spoken == ["Hello."]
     assert pipeline.engines.asr.heard  # type: ignore[union-attr]
     assert events == [] and store.messages == [] and sink.audio.size == 0
+
+
+def test_interrupting_a_later_turn_on_a_long_lived_sink_stores_what_was_heard() -> None:
+    """The desktop keeps one speaker for the whole session: "heard" must be measured on its clock."""
+    llm = ScriptedLLM("Short first answer.", delay_s=0.0)
+    pipeline, events, store, sink = make(llm=llm, realtime_sink=True)
+
+    async def scenario() -> TurnFinished:
+        await pipeline.text_turn("first", speak=True)
+        sink.drain(timeout=10)
+        await asyncio.sleep(2.0)  # silence between turns: the speaker's clock runs on
+        llm.reply = " ".join(["Sentence number one is here."] * 12)
+        llm.delay_s = 0.02
+        seen = len(events)
+        task = asyncio.create_task(pipeline.text_turn("second", speak=True))
+        while not any(isinstance(e, SpeechChunk) for e in events[seen:]):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.0)
+        pipeline.interrupt()
+        return await task
+
+    second = asyncio.run(scenario())
+    assert second.interrupted
+    heard = second.reply_text.rstrip(" …").split()
+    # about one second of speech (~4 words at 0.05 s a character), not the 3+ s since the sink started
+    assert 2 <= len(heard) <= 10, second.reply_text
+    assert store.messages[-1]["text"] == second.reply_text and store.messages[-1]["interrupted"]

@@ -83,12 +83,14 @@ def test_escape_stops_the_spoken_reply_and_read_aloud_speaks_again(qtbot, open_w
         qtbot.waitUntil(lambda: sink.audible_time() > 2.0 and sink.pending_s() > 1.0, timeout=30_000)
         queued_at_esc = sink.end_time
         window.chat.setFocus()
+        at_esc = sink.audible_time()
         qtbot.keyClick(window.chat, Qt.Key.Key_Escape)
     event = finished.args[0]
     qtbot.waitUntil(lambda: window.states[-1] == "idle", timeout=10_000)
-    heard = window.bridge.audible_time()
-    assert heard < queued_at_esc - 0.5, "the queued speech kept playing after Esc"
-    assert audio.sinks[0].audio.size / (audio.sinks[0].sample_rate or 1) == pytest.approx(heard, abs=0.1)
+    # What the speaker played ends where Esc was pressed (the clock itself runs on through silence).
+    recorded = audio.sinks[0].audio.size / (audio.sinks[0].sample_rate or 1)
+    assert recorded < queued_at_esc - 0.5, "the queued speech kept playing after Esc"
+    assert at_esc - 0.05 <= recorded <= at_esc + 0.3
     if event.interrupted:  # Esc came while the LLM or TTS was still working
         assert rows(ui_env)[-1][2] == 1
     # Read aloud speaks the reply again through the speakers and the avatar

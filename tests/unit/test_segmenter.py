@@ -66,3 +66,20 @@ def test_hysteresis_keeps_speech_through_middling_confidence() -> None:
 def test_stream_ending_mid_speech_closes_the_utterance() -> None:
     out = run([0.9] * frames(1.0))
     assert isinstance(out[-1], Utterance)
+
+
+def test_speech_start_comes_sooner_while_visage_is_talking() -> None:
+    settings = VADSettings(min_speech_ms=200, barge_in_ms=96)
+    confs = [0.0] * 5 + [0.9] * frames(0.5) + [0.0] * frames(1.0)
+
+    def start_frame(busy: bool) -> int:
+        seg = Segmenter(settings, RATE, FRAME)
+        seg.busy = busy
+        for i, c in enumerate(confs):
+            if isinstance(seg.push(np.zeros(FRAME, np.float32), c), SpeechStart):
+                return i
+        raise AssertionError("no start")
+
+    idle, busy = start_frame(False), start_frame(True)
+    assert busy - 5 == 2  # 3 frames of 32 ms: the third one triggers
+    assert idle - 5 == 5  # 6 frames ≈ 200 ms
