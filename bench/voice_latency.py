@@ -49,6 +49,16 @@ QUESTIONS = [
 LEAD_S, TAIL_S = 0.4, 1.5
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def percentile(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 3) if values else float("nan")
 
@@ -114,7 +124,7 @@ def main() -> None:
 
     report = {
         "benchmark": "voice_latency",
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                     "python": platform.python_version(), "gpu": "none"},
         "models": {"llm": settings.llm.model, "asr": settings.asr.model, "tts": settings.tts.voice},
         "turns": len(rows),
