@@ -2,7 +2,8 @@
 
 When the voice was patched for alignments (``visage setup-models`` does it for the shipped voice),
 each chunk carries per-phoneme timings from Piper itself (``timing_source="piper-alignment"``), which
-drive the avatar's lips; an unpatched voice gives ``phonemes=None`` and the avatar falls back.
+drive the avatar's lips. An unpatched voice gets espeak-ng's phoneme events stretched onto its audio
+(``timing_source="espeak"``); without espeak-ng, ``phonemes=None`` and the avatar falls back to loudness.
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ import logging
 import threading
 from collections.abc import Iterator
 from importlib import metadata
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from app.core.config import TTSSettings
-from app.core.errors import ModelError
+from app.core.errors import ModelError, VisageError
 from engines.base import AudioChunk, EngineInfo, PhonemeTiming
 from engines.models import SHIPPED_VOICES, resolve_voice
 from engines.tts.alignment import alignments_to_timings
 from engines.tts.text import split_sentences
+
+if TYPE_CHECKING:
+    from engines.tts.espeak_timing import EspeakTimer
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,7 @@ class PiperTTS:
         self.sample_rate = int(self._voice.config.sample_rate)
         #: a voice patched with piper.patch_voice_with_alignment has a second output (phoneme widths)
         self.has_alignments = len(self._voice.session.get_outputs()) >= 2
+        self._espeak: EspeakTimer | Literal[False] | None = None  # the timing fallback, made on first use
         voice_scale = float(self._voice.config.length_scale or 1.0)
         self._syn_config = SynthesisConfig(length_scale=voice_scale * self.settings.length_scale)
         log.info(
@@ -85,13 +91,29 @@ class PiperTTS:
             parts.close()  # type: ignore[attr-defined]
         if not pieces:
             return None
-        return AudioChunk(
-            pcm=np.concatenate(pieces),
-            sample_rate=self.sample_rate,
-            text=sentence,
-            phonemes=tuple(timings) if aligned else None,
-            timing_source="piper-alignment" if aligned else None,
-        )
+        pcm = np.concatenate(pieces)
+        if aligned:
+            return AudioChunk(pcm=pcm, sample_rate=self.sample_rate, text=sentence, phonemes=tuple(timings),
+                              timing_source="piper-alignment")
+        fallback = self._espeak_timings(sentence, pcm)
+        return AudioChunk(pcm=pcm, sample_rate=self.sample_rate, text=sentence, phonemes=fallback,
+                          timing_source="espeak" if fallback else None)
+
+    def _espeak_timings(self, sentence: str, pcm: np.ndarray) -> tuple[PhonemeTiming, ...] | None:
+        """espeak-ng's phoneme events fitted to this audio, or None when espeak-ng is missing."""
+        from engines.tts.espeak_timing import EspeakTimer, fit_to_audio
+
+        if self._espeak is False:
+            return None
+        try:
+            if self._espeak is None:
+                voice = str(self._voice.config.espeak_voice or "en-us")
+                self._espeak = EspeakTimer(voice)
+            return fit_to_audio(self._espeak.timings(sentence), pcm, self.sample_rate) or None
+        except VisageError as err:
+            log.warning("%s", err)
+            self._espeak = False
+            return None
 
     def info(self) -> EngineInfo:
         name = self.settings.voice if self.settings.voice in SHIPPED_VOICES else self.voice_path.stem
@@ -106,7 +128,7 @@ class PiperTTS:
             details={
                 "sample_rate": str(self.sample_rate),
                 "phoneme_alignments": "yes" if self.has_alignments else
-                "no (unpatched voice: run `visage setup-models` for precise lip-sync)",
+                "no (unpatched voice: lip-sync from espeak-ng timings; `visage setup-models` makes it precise)",
                 "length_scale": str(self.settings.length_scale),
             },
         )

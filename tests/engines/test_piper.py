@@ -109,7 +109,14 @@ def test_length_scale_slows_speech_down() -> None:
     assert d_slow > 1.3 * d_normal
 
 
-def test_unpatched_voice_has_no_phoneme_timings() -> None:
+def test_unpatched_voice_without_espeak_has_no_phoneme_timings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(With espeak-ng installed, tests/engines/test_espeak_timing.py covers the espeak fallback.)"""
+    import ctypes.util
+
+    from engines.tts.espeak_timing import EspeakTimer
+
+    monkeypatch.setattr(EspeakTimer, "_lib", None)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     package, rel = SHIPPED_VOICES["joe"]
     folder = package_dir(package)
     assert folder is not None
