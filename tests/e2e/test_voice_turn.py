@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from app.cli import cli
 from tests.audio_helpers import espeak_clip, read_wav, speak_with_piper, write_wav
+from tests.conftest import missing_tool
 
 QUESTION = "What is the capital of France?"
 
@@ -95,9 +96,7 @@ def test_voice_turn_with_a_different_voice(data_dir: Path, tmp_path: Path, no_ne
     """A clip by espeak-ng (another synthesizer than the one that answers) is understood too."""
     clip = espeak_clip("What is the weather like today?")
     if clip is None:
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is missing in CI: scripts/setup.sh should have installed it")
-        pytest.skip("espeak-ng not installed (scripts/setup.sh installs it)")
+        missing_tool("espeak-ng is not installed")
     wav = write_wav(tmp_path / "q.wav", clip, 16_000)
     result, _ = talk(data_dir, wav, tmp_path / "r.wav")
     assert "weather" in result["transcript"].lower()

@@ -9,6 +9,7 @@ from app.core.config import VADSettings
 from app.core.errors import AudioInputError
 from engines.vad.silero import SileroVAD
 from tests.audio_helpers import espeak_clip, frames, speak_with_piper
+from tests.conftest import missing_tool
 
 SENTENCE = "Could you tell me what the weather will be like tomorrow morning?"
 
@@ -39,7 +40,7 @@ def test_piper_speech_is_detected(vad: SileroVAD) -> None:
 def test_espeak_speech_is_detected(vad: SileroVAD) -> None:
     clip = espeak_clip(SENTENCE)
     if clip is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+        missing_tool("espeak-ng is not installed")
     probs = _probabilities(vad, clip)
     assert np.mean(probs > 0.5) > 0.5
     assert probs.max() > 0.9

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.settings import ServerSettings
 from server.storage import Storage
+from tests.conftest import missing_tool
 from tests.fakes import SchemaLLM
 from tests.remote_helpers import PostgresCluster
 
@@ -27,7 +28,7 @@ def postgres() -> Iterator[PostgresCluster]:
     try:
         cluster = PostgresCluster()
     except FileNotFoundError as err:
-        pytest.skip(f"{err} (scripts/setup.sh installs it)")
+        missing_tool(str(err))
     try:
         yield cluster
     finally:
