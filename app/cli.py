@@ -413,6 +413,7 @@ cli.add_command(draft)  # visage draft (copy studio)
 cli.add_command(voice)  # visage voice add|list|show
 cli.add_command(drafts)  # visage drafts list|show|star|search|export
 cli.add_command(__import__("app.sync.cli", fromlist=["sync"]).sync)  # visage sync (opt-in remote API)
+cli.add_command(__import__("app.models_cli", fromlist=["models"]).models)  # visage models (model manager)
 
 
 def main() -> None:

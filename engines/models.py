@@ -94,6 +94,21 @@ def _models_dir(models_dir: Path | None) -> Path:
     return models_dir if models_dir is not None else paths.models_dir()
 
 
+def _prepared(path: Path, root: Path) -> Path:
+    """``path`` (under ``root``) if it exists, else the same place in the bundle's read-only models folder."""
+    if path.exists():
+        return path
+    bundled = paths.bundled_models_dir()
+    if bundled is not None:
+        try:
+            candidate = bundled / path.relative_to(root)
+        except ValueError:
+            return path
+        if candidate.exists():
+            return candidate
+    return path
+
+
 def _user_path(spec: str) -> Path:
     return Path(spec).expanduser()
 
@@ -244,7 +259,8 @@ def resolve_asr(spec: str, *, models_dir: Path | None = None) -> Path:
             )
         return validate_whisper_dir(folder, hint=hint)
     if spec in PREPARED_ASR:
-        folder = _models_dir(models_dir) / PREPARED_ASR[spec]
+        root = _models_dir(models_dir)
+        folder = _prepared(root / PREPARED_ASR[spec], root)
         if not folder.exists():
             raise ModelError(
                 f"The speech model '{spec}' has not been prepared yet ({folder} is missing).", hint=hint
@@ -277,7 +293,7 @@ def resolve_voice(spec: str, *, models_dir: Path | None = None) -> Path:
     hint = _voice_hint()
     spec = spec.strip()
     if spec in SHIPPED_VOICES:
-        patched = patched_voice_path(spec, models_dir=models_dir)
+        patched = _prepared(patched_voice_path(spec, models_dir=models_dir), _models_dir(models_dir))
         if patched.is_file():
             try:
                 return validate_voice(patched, hint=hint)
@@ -467,7 +483,7 @@ def _sha256(path: Path) -> str:
 
 def resolve_face_model(name: str = "face_landmark.tflite", *, models_dir: Path | None = None) -> Path:
     """The prepared face model, checked by size and checksum. Raises ModelError with the fix."""
-    path = face_model_path(name, models_dir=models_dir)
+    path = _prepared(face_model_path(name, models_dir=models_dir), _models_dir(models_dir))
     hint = f"{SETUP_HINT}: it takes the face models out of the mediapipe {MEDIAPIPE_WHEEL_VERSION} wheel."
     if not path.is_file():
         raise ModelError(f"The face model {path} has not been prepared yet (needed for photo avatars).", hint=hint)
@@ -681,7 +697,7 @@ def describe_models(
             size = _size(path)
             row.update(path=str(path), size_bytes=size, size_mb=round(size / 1e6, 1), found=True)
             if cand.role == "tts" and cand.name in SHIPPED_VOICES:
-                if path == patched_voice_path(cand.name, models_dir=root):
+                if path == _prepared(patched_voice_path(cand.name, models_dir=root), root):
                     row["note"] = "patched for phoneme alignments (precise lip-sync)"
                 else:
                     row["note"] = "unpatched package copy: no phoneme alignments, lip-sync is less precise"

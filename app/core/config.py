@@ -92,6 +92,9 @@ class UISettings(_Section):
     theme: Literal["system", "light", "dark"] = Field(
         "system", description="Desktop window colours: system (follow the desktop), light or dark."
     )
+    first_run_done: bool = Field(
+        False, description="The welcome (microphone, speakers, avatar, models) was completed; false shows it again."
+    )
 
 
 class SyncSettings(_Section):

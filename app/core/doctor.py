@@ -91,32 +91,31 @@ def check_models(settings: Settings) -> list[Check]:
 
 
 def check_compute(settings: Settings) -> list[Check]:
+    """Where the LLM and the speech recognizer run, and why ("running on CPU because …"), plus what fits."""
+    from app.core import hardware
+
+    info = hardware.detect(settings.llm.n_gpu_layers, settings.asr.device)
     out = []
-    try:
-        import llama_cpp
-
-        gpu = bool(llama_cpp.llama_supports_gpu_offload())
-        if gpu and settings.llm.n_gpu_layers != 0:
-            out.append(Check("compute", "llm", "ok", f"GPU offload ({settings.llm.n_gpu_layers} layers)"))
-        elif gpu:
-            out.append(Check("compute", "llm", "ok", "CPU — this llama.cpp build supports GPU offload but "
-                             "[llm] n_gpu_layers = 0", "Set [llm] n_gpu_layers = -1 to use the GPU."))
-        else:
-            out.append(Check("compute", "llm", "ok", "CPU — this llama.cpp build has no GPU support (CPU-only build)",
-                             "For a GPU, rebuild llama-cpp-python with CMAKE_ARGS=-DGGML_CUDA=on."))
-    except ImportError:
-        out.append(Check("compute", "llm", "error", "llama-cpp-python not installed", "Run `bash scripts/setup.sh`."))
-    try:
-        import ctranslate2
-
-        cuda = ctranslate2.get_cuda_device_count()
-        reason = f"CUDA ({cuda} device(s))" if cuda and settings.asr.device != "cpu" else (
-            "CPU — no CUDA device found" if not cuda else "CPU — [asr] device = cpu")
-        out.append(Check("compute", "asr", "ok", reason))
-    except ImportError:
-        out.append(Check("compute", "asr", "error", "ctranslate2 not installed", "Run `bash scripts/setup.sh`."))
-    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {sys.version.split()[0]}"
+    llm_fix = ""
+    if info.llm_backend == "none":
+        out.append(Check("compute", "llm", "error", info.llm_reason, "Run `bash scripts/setup.sh`."))
+    else:
+        if info.llm_gpu_offload and settings.llm.n_gpu_layers == 0:
+            llm_fix = "Set [llm] n_gpu_layers = -1 to use the GPU."
+        elif not info.llm_gpu_offload:
+            llm_fix = "For a GPU, rebuild llama-cpp-python with CMAKE_ARGS=-DGGML_CUDA=on (Metal on macOS)."
+        device = "GPU" if info.llm_gpu_offload and settings.llm.n_gpu_layers != 0 else "CPU"
+        out.append(Check("compute", "llm", "ok", f"{device} — {info.llm_reason}", llm_fix))
+    asr_device = "CUDA" if info.cuda_devices and settings.asr.device != "cpu" else "CPU"
+    out.append(Check("compute", "asr", "ok", f"{asr_device} — {info.asr_reason}"))
+    ram = f", {info.ram_gb:g} GB RAM" if info.ram_gb else ""
+    machine = f"{info.cores} cores{ram}, {platform.machine()}, Python {sys.version.split()[0]}"
     out.append(Check("compute", "cpu", "ok", machine))
+    for note in info.notes:
+        out.append(Check("compute", "gpu", "warn", note, llm_fix))
+    for tip in hardware.suggestions(info):
+        if tip.role != "how":
+            out.append(Check("compute", f"affordable {tip.role}", "ok", tip.detail))
     return out
 
 

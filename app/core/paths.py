@@ -43,5 +43,18 @@ def models_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "models"
 
 
+def bundled_models_dir() -> Path | None:
+    """Prepared models shipped inside an installed bundle (PyInstaller), read-only; None when not bundled.
+
+    Looked up after :func:`models_dir`, so a model the user prepared or added again wins.
+    """
+    import sys
+
+    if not getattr(sys, "frozen", False):
+        return None
+    root = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models"
+    return root if root.is_dir() else None
+
+
 def database_file(data: Path | None = None) -> Path:
     return (data or data_dir()) / "visage.db"
