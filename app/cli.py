@@ -392,7 +392,7 @@ def run(ctx: Context) -> None:
     import os
 
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in (
-        "win32", "darwin")
+        "win32", "darwin") or os.environ.get("QT_QPA_PLATFORM") == "offscreen"
     ui_main = None
     try:
         from app.ui.main import main as ui_main  # type: ignore[no-redef]

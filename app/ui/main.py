@@ -27,6 +27,9 @@ def main(settings: Settings, data_dir: Path, *, config_path: Path | None = None)
     window = MainWindow(bridge, theme=settings.ui.theme)
     window.show()
     bridge.start()
+    if not settings.ui.first_run_done:  # a new install: the welcome opens over the window
+        __import__("app.ui.welcome", fromlist=["show_welcome"]).show_welcome(window, bridge, Path(data_dir))
+    __import__("app.ui.autorun", fromlist=["install"]).install(app, window, bridge)  # smoke test / bench only
     code = app.exec()
     bridge.close()
     log.info("window closed (exit code %s)", code)

@@ -76,6 +76,9 @@ class SettingsDialog(QDialog):
         form.addRow("GPU layers (-1 = all)", self.gpu_layers)
         form.addRow("Speech recognizer", _with_browse(self.asr_model, self._pick_asr))
         form.addRow("Spoken language", self.asr_language)
+        manage = QPushButton("Manage models…")  # add, download, remove (app.ui.models_dialog)
+        manage.clicked.connect(self.open_models)
+        form.addRow("", manage)
         tabs.addTab(models, "Models")
 
         # voice and persona
@@ -172,6 +175,16 @@ class SettingsDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Choose a Piper voice", "", "Piper voices (*.onnx)")
         if path:
             self.voice.setText(path)
+
+    def open_models(self) -> None:
+        from app.ui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog({"llm": self.llm_model.text(), "asr": self.asr_model.text(),
+                               "tts": self.voice.text()}, parent=self)
+        dialog.exec()
+        fields = {"llm": self.llm_model, "asr": self.asr_model, "tts": self.voice}
+        for role, spec in dialog.result_specs().items():
+            fields[role].setText(spec)
 
     def _pick_data_dir(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose the data folder")

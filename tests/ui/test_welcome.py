@@ -1,0 +1,173 @@
+"""First-run welcome and the model manager dialog, offscreen (pytest-qt)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+
+from app.core import audio_check, hardware
+from app.core.config import Settings
+from app.core.errors import AudioDeviceError
+from app.core.model_manager import ModelManager
+from app.ui import commands as cmd
+from app.ui.models_dialog import ModelsDialog
+from app.ui.welcome import WelcomeWizard, show_welcome
+from tests.models.conftest import ModelServer, fake_gguf, model_server, sha  # noqa: F401 (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTRAIT = ROOT / "assets" / "avatars" / "astronaut" / "astronaut.png"
+
+
+@pytest.fixture(scope="module")
+def machine() -> hardware.HardwareInfo:
+    return hardware.detect()
+
+
+@pytest.fixture
+def no_sound_card(monkeypatch: pytest.MonkeyPatch) -> None:
+    def none() -> Any:
+        raise AudioDeviceError("Cannot list audio devices: no PortAudio devices.")
+
+    monkeypatch.setattr(audio_check, "devices_summary", none)
+
+
+def test_without_a_sound_card_it_says_so_and_goes_on(qtbot: Any, tmp_path: Path, no_sound_card: None,
+                                                     machine: hardware.HardwareInfo) -> None:
+    wizard = WelcomeWizard(Settings(), tmp_path, hardware_info=machine)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert "No sound card" in wizard.sound.status.text() and "text chat works" in wizard.sound.status.text()
+    assert not wizard.sound.tone_button.isEnabled()
+    wizard.next()
+    assert wizard.currentPage() is wizard.avatar
+    wizard.next()
+    assert wizard.currentPage() is wizard.models
+    text = wizard.models.in_use.text()
+    assert "smollm2-135m" in text and "tiny.en" in text and "MB" in text
+    machine_text = wizard.models.machine.text()
+    assert f"{machine.cores} cores" in machine_text and machine.llm_reason in machine_text
+    assert "affordable" in wizard.models.advice.text()
+    wizard.accept()
+    assert wizard.result_settings is not None and wizard.result_settings.ui.first_run_done
+
+
+def test_mic_meter_moves_and_the_tone_plays(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            machine: hardware.HardwareInfo) -> None:
+    played: list[str | None] = []
+
+    class Mic:
+        def __init__(self, device: str | None = None) -> None:
+            self.value = audio_check.level(0.1 * np.sin(np.linspace(0, 600, 1600)).astype(np.float32))
+            self.closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(audio_check, "devices_summary", lambda: (["USB mic"], ["Speakers"]))
+    monkeypatch.setattr(audio_check, "MicLevel", Mic)
+    monkeypatch.setattr(audio_check, "play_tone", lambda device=None: played.append(device))
+    wizard = WelcomeWizard(Settings(), tmp_path, hardware_info=machine)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(lambda: wizard.sound.meter.value() > 0, timeout=3000)
+    assert 50 <= wizard.sound.meter.value() <= 80  # a -23 dBFS voice-like level
+    wizard.sound.tone_button.click()
+    assert played == [None] and "440 Hz" in wizard.sound.tone_status.text()
+    mic = wizard.sound.mic
+    wizard.reject()  # "Skip" also finishes the first run
+    assert mic.closed and wizard.result_settings is not None and wizard.result_settings.ui.first_run_done
+
+
+def test_audio_check_helpers() -> None:
+    tone = audio_check.tone(0.5, 48_000)
+    assert tone.shape == (24_000,) and abs(tone).max() <= 0.25 and tone[0] == 0.0
+    spectrum = np.abs(np.fft.rfft(tone))
+    assert abs(np.argmax(spectrum) * 48_000 / tone.size - audio_check.TONE_HZ) < 3
+    assert audio_check.level(np.zeros(100, np.float32)) == 0.0
+    assert audio_check.level(np.ones(100, np.float32)) == 1.0
+
+
+def test_photo_avatar_is_prepared_and_a_bad_photo_keeps_the_default(
+        qtbot: Any, tmp_path: Path, no_sound_card: None, machine: hardware.HardwareInfo) -> None:
+    from engines import models
+
+    wizard = WelcomeWizard(Settings(), tmp_path, hardware_info=machine)
+    qtbot.addWidget(wizard)
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("not an image")
+    assert not wizard.avatar.use_photo(not_image)
+    assert wizard.avatar.renderer == "character" and wizard.avatar.default_radio.isChecked()
+    assert wizard.avatar.status.text()
+    try:
+        models.resolve_face_model()
+    except Exception:
+        pytest.skip("face models not prepared (visage setup-models)")
+    assert wizard.avatar.use_photo(PORTRAIT)
+    assert wizard.avatar.renderer == "photo"
+    folder = Path(wizard.avatar.photo_folder or "")
+    assert (folder / "face.json").is_file() and not wizard.avatar.preview.pixmap().isNull()
+    settings = wizard.build_settings()
+    if hasattr(settings, "avatar"):
+        assert settings.avatar.renderer == "photo" and settings.avatar.photo_folder == str(folder)
+
+
+def test_show_welcome_applies_the_result_through_the_bridge(qtbot: Any, tmp_path: Path, no_sound_card: None,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            machine: hardware.HardwareInfo) -> None:
+    monkeypatch.setattr(hardware, "detect", lambda *a, **k: machine)
+
+    class Bridge:
+        settings = Settings()
+        sent: list[Any] = []
+
+        def send(self, command: Any) -> None:
+            self.sent.append(command)
+
+    bridge = Bridge()
+    wizard = show_welcome(None, bridge, tmp_path)  # type: ignore[arg-type]
+    qtbot.addWidget(wizard)
+    assert wizard.isVisible()
+    wizard.next()
+    wizard.next()
+    wizard.accept()
+    assert len(bridge.sent) == 1 and isinstance(bridge.sent[0], cmd.ApplySettings)
+    assert bridge.sent[0].settings.ui.first_run_done
+
+
+def test_models_dialog_add_use_download_remove(qtbot: Any, tmp_path: Path, model_server: ModelServer) -> None:  # noqa: F811
+    manager = ModelManager(tmp_path / "models")
+    dialog = ModelsDialog({"llm": "smollm2-135m"}, manager=manager)
+    qtbot.addWidget(dialog)
+    shipped = [dialog.table.item(i, 1).text() for i in range(dialog.table.rowCount())]
+    assert "smollm2-135m" in shipped
+
+    gguf = tmp_path / "helper.gguf"
+    gguf.write_bytes(fake_gguf())
+    dialog.add_path(gguf)
+    qtbot.waitUntil(lambda: dialog.thread is None, timeout=10_000)
+    assert dialog.selected() is not None and dialog.selected().name == "helper"  # type: ignore[union-attr]
+    dialog.use_selected()
+    assert dialog.result_specs() == {"llm": str(manager.user_dir("llm") / "helper.gguf")}
+
+    data = fake_gguf(seed=5)
+    url = model_server.put("/m/bigger.gguf", data)
+    dialog.download(url, "llm", sha(data))
+    qtbot.waitUntil(lambda: dialog.thread is None, timeout=20_000)
+    assert "Installed bigger" in dialog.status.text()
+    assert (manager.user_dir("llm") / "bigger.gguf").read_bytes() == data
+
+    dialog.download(model_server.base + "/m/missing.gguf", "llm")
+    qtbot.waitUntil(lambda: dialog.thread is None, timeout=20_000)
+    assert "404" in dialog.status.text()
+
+    dialog.select("helper")
+    dialog.remove_selected()
+    assert not (manager.user_dir("llm") / "helper.gguf").exists() and dialog.result_specs() == {}
+    dialog.select("smollm2-135m")
+    assert not dialog.remove_button.isEnabled()  # shipped models stay
