@@ -97,6 +97,17 @@ class UISettings(_Section):
     )
 
 
+class AvatarSettings(_Section):
+    renderer: Literal["character", "photo"] = Field(
+        "character", description="The avatar: character (the default 2D face) or photo (your portrait)."
+    )
+    photo_folder: str | None = Field(
+        None,
+        description="The photo avatar's folder (made by Settings > Avatar > Use my photo, or `visage render"
+        " --avatar`); empty = none.",
+    )
+
+
 class SyncSettings(_Section):
     enabled: bool = Field(
         False, description="Talk to a remote Visage API at all (off: nothing leaves this computer)."
@@ -126,6 +137,7 @@ class Settings(_Section):
     persona: PersonaSettings = Field(default_factory=PersonaSettings)
     ui: UISettings = Field(default_factory=UISettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    avatar: AvatarSettings = Field(default_factory=AvatarSettings)
     data_dir: str | None = Field(None, description="Where history and models live; empty = platform default.")
 
 

@@ -23,7 +23,11 @@ name               payload
 ``search``         ``(query, list[SearchHit])``
 ``deleted``        ``(conversation_id, title)``: can be undone with :meth:`restore`
 ``error``          a message for the user
+``sync``           ``(enabled, SyncStatus | None)``: the opt-in sync (``app.sync``) and its sender's state
 =================  ======================================================================
+
+Other Qt-free parts of the app (the copy studio) run their blocking work through :meth:`Session.run_llm`
+(on the LLM's own worker, so it never overlaps a reply) and :meth:`Session.run_io` (SQLite in a thread).
 """
 
 from __future__ import annotations
@@ -194,6 +198,8 @@ class Session:
         self._turn_lock = asyncio.Lock()
         self._state = ""
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.sync_worker: Any = None  # app.sync.SyncWorker while analytics sharing is on
+        self.load_error: str | None = None
 
     # ---- plumbing ----
     def _set_state(self, state: str) -> None:
@@ -243,6 +249,7 @@ class Session:
             self.notify("error", str(err))
             return
         self._store_ready.set()
+        await self._attach_sync()
         await self.refresh_conversations()
         latest = await self._io(self.store.latest_conversation_id)
         if latest is not None:
@@ -269,13 +276,16 @@ class Session:
             self.engines = await asyncio.to_thread(self.loader, self.settings, progress, notice)
         except VisageError as err:
             self._set_state("idle")
+            self.load_error = str(err)
             self.notify("failed", str(err))
             return
         except Exception as err:  # an engine library failed in a way we did not foresee
             log.exception("loading the models failed")
             self._set_state("idle")
-            self.notify("failed", f"Loading the models failed: {err}")
+            self.load_error = f"Loading the models failed: {err}"
+            self.notify("failed", self.load_error)
             return
+        self.load_error = None
         self._build_pipeline()
         assert self.pipeline is not None
         try:
@@ -544,6 +554,61 @@ class Session:
         hits = await self._io(self.store.search, query) if query.strip() else []
         self.notify("search", (query, hits))
 
+    # ---- work for other parts of the app (copy studio) ----
+    async def run_llm(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(llm, *args, **kwargs)`` on the LLM's own worker once the models are loaded.
+
+        The LLM is not re-entrant: running here queues the call behind (or before) a conversation
+        reply instead of overlapping it. Raises EngineError when the models could not be loaded.
+        """
+        from app.core.errors import EngineError
+
+        while not self._ready.is_set():
+            if self.load_error is not None:
+                raise EngineError("The language model is not loaded.", hint=self.load_error)
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout=0.25)
+            except TimeoutError:
+                continue
+        assert self.pipeline is not None and self.engines is not None
+        llm = self.engines.llm
+        return await self.pipeline._workers["llm"].call(fn, llm, *args, **kwargs)
+
+    async def run_io(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A blocking call (SQLite through ``self.store``, files) in a thread, once the store is open."""
+        return await self._io(fn, *args, **kwargs)
+
+    # ---- sync (opt-in, app.sync) ----
+    async def _attach_sync(self) -> None:
+        """Start (or stop) the sync sender for the current settings; report the state."""
+        from app.sync import attach
+
+        loop = asyncio.get_running_loop()
+
+        def on_status(status: Any) -> None:  # the worker's thread
+            loop.call_soon_threadsafe(self.notify, "sync", (self.settings.sync.enabled, status))
+
+        old, self.sync_worker = self.sync_worker, None
+        if old is not None:
+            await asyncio.to_thread(old.stop)
+        try:
+            self.sync_worker = await asyncio.to_thread(attach, self.store, self.settings.sync, on_status=on_status)
+        except VisageError as err:
+            self.notify("notice", ("warning", f"Sync is not running: {err}"))
+        await self.refresh_sync()
+
+    async def refresh_sync(self) -> None:
+        """Report the sync state now (the sender also reports after every batch)."""
+        worker = self.sync_worker
+        status = await asyncio.to_thread(worker.status) if worker is not None else None
+        self.notify("sync", (self.settings.sync.enabled, status))
+
+    async def resume_sync(self) -> None:
+        """After the user fixed a permanent error (a new key): clear the stop and send again."""
+        if self.sync_worker is not None:
+            await asyncio.to_thread(self.sync_worker.resume)
+        await self.refresh_sync()
+
     # ---- settings ----
     async def apply_settings(self, settings: Settings) -> None:
         """Save the settings; reload the engines when an engine setting changed."""
@@ -551,7 +616,10 @@ class Session:
         engines_changed = any(
             getattr(settings, role) != getattr(self.settings, role) for role in ("llm", "asr", "tts", "vad")
         ) or settings.audio != self.settings.audio
+        sync_changed = settings.sync != self.settings.sync
         self.settings = settings
+        if sync_changed and self._store_ready.is_set():
+            await self._attach_sync()
         self.notify("notice", ("info", f"Settings saved to {path}."))
         if isinstance(self.audio, DeviceAudio):
             self.audio.settings = settings
@@ -589,5 +657,8 @@ class Session:
             self.pipeline.close()
         if self.sink is not None:
             await asyncio.to_thread(self.sink.close)
+        if self.sync_worker is not None:
+            await asyncio.to_thread(self.sync_worker.stop)
+            self.sync_worker = None
         if self.store is not None:
             await asyncio.to_thread(self.store.close)

@@ -4,6 +4,8 @@ Each frame samples the viseme track at the time the user actually hears (the spe
 ``audible_time()``, the master clock) plus a small lead (video 0–40 ms ahead of audio, never behind);
 idle life (blinks, breathing, sway) follows wall time, so the character lives while silent.
 Rendering costs ~1 ms per frame on a 2-core CPU; the last frame times are kept in ``frame_ms``.
+:meth:`AvatarWidget.use_avatar` switches to the user's photo avatar (tier 1, loaded from its cached
+face in a background thread; the character stays until it is ready, and a failure says why).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, QTimer
@@ -34,7 +38,10 @@ class AvatarWidget(QWidget):
     def __init__(self, clock: Callable[[], float], *, size: int = 384, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clock = clock
-        self.renderer = CartoonAvatar(size)
+        self.size_px = size
+        self.renderer: Any = CartoonAvatar(size)
+        self.kind = "character"
+        self._frame: np.ndarray | None = None
         w, h = self.renderer.size
         self._buf = np.empty((h, w, 3), np.uint8)
         self._image = QImage()
@@ -71,13 +78,40 @@ class AvatarWidget(QWidget):
             return REST
         return self._track.sample(self.clock() - self._origin + LEAD_S)
 
+    # ---- which avatar ----
+    def use_avatar(self, settings: Any, on_problem: Callable[[str], None] | None = None) -> Any:
+        """Render ``settings`` (``[avatar]``): the character, or the photo avatar in its folder."""
+        from app.ui.jobs import thread_job
+
+        if settings.renderer != "photo" or not settings.photo_folder:
+            self.renderer, self.kind = CartoonAvatar(self.size_px), "character"
+            return None
+        from engines.avatar.photo import load_photo_avatar
+
+        def loaded(renderer: Any) -> None:
+            self.renderer, self.kind = renderer, "photo"
+
+        def failed(message: str) -> None:
+            log.warning("photo avatar not loaded: %s", message)
+            if on_problem is not None:
+                on_problem(f"Your photo avatar could not be loaded; showing the default character.\n{message}")
+
+        self._avatar_job = thread_job("Loading the photo avatar", load_photo_avatar, Path(settings.photo_folder),
+                                      self.size_px, on_done=loaded, on_failed=failed)
+        return self._avatar_job
+
     # ---- frames ----
     def tick(self) -> None:
         start = time.perf_counter()
         self.mouth = self.current_mouth()
-        self.renderer.render(self.mouth, time.monotonic() - self._t0, out=self._buf)
-        h, w = self._buf.shape[:2]
-        self._image = QImage(self._buf.data, w, h, 3 * w, QImage.Format.Format_BGR888)
+        t = time.monotonic() - self._t0
+        if isinstance(self.renderer, CartoonAvatar):
+            frame = self.renderer.render(self.mouth, t, out=self._buf)
+        else:
+            frame = self.renderer.render(self.mouth, t)
+        self._frame = np.ascontiguousarray(frame)  # the QImage below borrows this buffer
+        h, w = self._frame.shape[:2]
+        self._image = QImage(self._frame.data, w, h, 3 * w, QImage.Format.Format_BGR888)
         self.frames += 1
         self.update()
         self.frame_ms.append((time.perf_counter() - start) * 1000)

@@ -57,6 +57,8 @@ class CoreBridge(QObject):
     """Hands-free listening stopped by the core (the source ended or failed)."""
     sig_error = Signal(str)
     """Something failed; the message says what to do."""
+    sig_sync = Signal(bool, object)
+    """(sync enabled, app.sync.SyncStatus or None when no sender runs): for the status-bar indicator."""
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class CoreBridge(QObject):
         self.session = Session(settings, data_dir, self._notify, audio=audio, loader=loader, config_path=config_path)
         self._closed = False
         self._pending: set[Future[Any]] = set()
+        self._calls: set[Future[Any]] = set()  # panel jobs (bridge.call): cancelled, not awaited, on close
 
     # ---- core -> Qt ----
     def _notify(self, name: str, payload: Any) -> None:
@@ -132,6 +135,14 @@ class CoreBridge(QObject):
             case _:
                 raise TypeError(f"unknown command {command!r}")
 
+    def call(self, coro: Any) -> Future[Any]:
+        """Run a session coroutine on the core loop for a panel that handles the result itself
+        (``app.ui.jobs``); failures are returned through the future, not shown as ``sig_error``."""
+        future = self.runner.submit(coro)
+        self._calls.add(future)
+        future.add_done_callback(self._calls.discard)
+        return future
+
     def _submit(self, coro: Any) -> Future[Any]:
         future = self.runner.submit(coro)
         self._pending.add(future)
@@ -160,6 +171,11 @@ class CoreBridge(QObject):
     def close(self) -> None:
         if self._closed:
             return
+        from app.ui.jobs import cancel_all
+
+        cancel_all()  # a copy-studio generation stops at its next token
+        for future in list(self._calls):
+            future.cancel()
         try:
             self.runner.submit(self.session.close()).result(timeout=10)
         except Exception:

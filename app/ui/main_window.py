@@ -33,6 +33,7 @@ from app.ui.bridge import CoreBridge
 from app.ui.chat import ChatView, ComposeBox
 from app.ui.sidebar import Sidebar
 from app.ui.theme import STATE_COLOURS
+from app.ui.workspace import Workspace
 from engines.base import AudioChunk
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,10 @@ class MainWindow(QMainWindow):
         col.setSpacing(8)
         col.addWidget(self.banner)
         col.addWidget(self.undo_bar)
-        col.addWidget(main_split, 1)
+        self.workspace = Workspace(bridge, main_split)  # tabs: conversation, copy studio, dashboard
+        col.addWidget(self.workspace, 1)
+        bar.addPermanentWidget(self.workspace.sync_indicator)
+        self.avatar.use_avatar(bridge.settings.avatar, self.on_error)
 
         sidebar_panel = QWidget()
         side_col = QVBoxLayout(sidebar_panel)
@@ -293,7 +297,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.bridge.settings, theme=self.theme, parent=self)
+        dialog = SettingsDialog(self.bridge.settings, theme=self.theme, parent=self,
+                                data_dir=self.bridge.session.data_dir)
         if dialog.exec():
             self.apply_settings(dialog)
 
@@ -304,6 +309,7 @@ class MainWindow(QMainWindow):
         assert isinstance(dialog, SettingsDialog)
         if dialog.result_settings is not None:
             self.bridge.send(cmd.ApplySettings(dialog.result_settings))
+            self.avatar.use_avatar(dialog.result_settings.avatar, self.on_error)
             app = QApplication.instance()
             if isinstance(app, QApplication):
                 apply_theme(app, dialog.result_settings.ui.theme)

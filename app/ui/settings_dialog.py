@@ -9,6 +9,7 @@ the core, which saves them with ``app.core.config.save``.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -49,7 +50,8 @@ def _with_browse(edit: QLineEdit, pick: Any) -> QWidget:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, *, theme: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, *, theme: str | None = None, parent: QWidget | None = None,
+                 data_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Visage settings")
         self.setMinimumWidth(560)
@@ -118,6 +120,17 @@ class SettingsDialog(QDialog):
         form.addRow("Theme", self.theme)
         form.addRow("Data folder", _with_browse(self.data_dir, self._pick_data_dir))
         tabs.addTab(general, "Audio && app")
+
+        # avatar (default character or the user's photo) and opt-in sync
+        from app.core import paths
+        from app.ui.photo_avatar import AvatarPage
+        from app.ui.sync_ui import SyncPage
+
+        self.avatar_page = AvatarPage(settings.avatar, Path(data_dir or paths.data_dir(settings.data_dir)) / "avatars")
+        tabs.addTab(self.avatar_page, "Avatar")
+        self.sync_page = SyncPage(settings.sync)
+        tabs.addTab(self.sync_page, "Sync")
+        self.tabs = tabs
 
         self.error = QLabel()
         self.error.setObjectName("settings_error")
@@ -204,11 +217,16 @@ class SettingsDialog(QDialog):
                              output_device=self.output_device.currentData())
         data["ui"]["theme"] = self.theme.currentText()
         data["data_dir"] = self.data_dir.text().strip() or None
+        data["avatar"].update(self.avatar_page.values())
+        data["sync"].update(self.sync_page.values())
         return data
 
     def validate(self) -> Settings:
         """The settings as entered, or a VisageError saying what is wrong (and how to fix it)."""
         settings = config_mod.from_dict(self.values(), source="settings")
+        if settings.sync.enabled and not settings.sync.server_url:
+            raise config_mod.ConfigError("Sync is on but has no server URL.",
+                                         hint="Enter the server's URL on the Sync page, or turn sync off.")
         from engines import models
 
         changed = self.original
