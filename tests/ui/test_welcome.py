@@ -123,8 +123,9 @@ def test_show_welcome_applies_the_result_through_the_bridge(qtbot: Any, tmp_path
     monkeypatch.setattr(hardware, "detect", lambda *a, **k: machine)
 
     class Bridge:
-        settings = Settings()
-        sent: list[Any] = []
+        def __init__(self) -> None:
+            self.settings = Settings()
+            self.sent: list[Any] = []
 
         def send(self, command: Any) -> None:
             self.sent.append(command)
