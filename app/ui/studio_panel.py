@@ -148,7 +148,7 @@ class VariantCard(QFrame):
         super().__init__(parent)
         self.setObjectName("variant_card")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(240)
         self.brief = brief
         self.voice = voice
         self.ctype: ContentType = get_type(brief.type)
@@ -177,11 +177,13 @@ class VariantCard(QFrame):
         col.addWidget(self.banner)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above: the text gets the width
         for spec in self.ctype.fields:
             editor: QLineEdit | QPlainTextEdit
-            if spec.kind == "list" or spec.multiline or (spec.max_chars or 0) > 160:
+            if spec.kind == "list" or spec.multiline or (spec.max_chars or 0) > 60:
                 editor = QPlainTextEdit()
-                editor.setMaximumHeight(120 if spec.kind == "list" or spec.multiline else 80)
+                big = spec.kind == "list" or spec.multiline or (spec.max_chars or 0) > 200
+                editor.setMaximumHeight(120 if big else 64)
                 if spec.kind == "list":
                     editor.setPlaceholderText("one per line")
                 editor.textChanged.connect(self._edited)
@@ -233,11 +235,15 @@ class VariantCard(QFrame):
         self.read_button = QPushButton("Read aloud")
         self.read_button.setToolTip("The avatar reads this variant")
         self.read_button.clicked.connect(lambda: self.sig_read_aloud.emit(self.variant.text))
-        for w in (self.rewrite_button, self.save_button, self.history_button, self.star_button, self.copy_button,
-                  self.read_button):
+        for w in (self.rewrite_button, self.save_button, self.history_button):
             actions.addWidget(w)
         actions.addStretch(1)
+        more = QHBoxLayout()
+        for w in (self.star_button, self.copy_button, self.read_button):
+            more.addWidget(w)
+        more.addStretch(1)
         col.addLayout(actions)
+        col.addLayout(more)
         self.index = index
         self.set_variant(variant)
         self.set_busy(candidate)
@@ -524,13 +530,14 @@ class StudioPanel(QWidget):
         left_scroll = QScrollArea()
         left_scroll.setWidgetResizable(True)
         left_scroll.setWidget(left)
-        left_scroll.setMinimumWidth(330)
+        left_scroll.setMinimumWidth(380)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         # ---- variants side by side ----
         self.cards_host = QWidget()
         self.cards_row = QHBoxLayout(self.cards_host)
         self.cards_row.setContentsMargins(6, 6, 6, 6)
-        self.cards_row.addStretch(1)
+        self.cards_row.addStretch(0)  # takes the room only while there are no cards
         right_scroll = QScrollArea()
         right_scroll.setWidgetResizable(True)
         right_scroll.setWidget(self.cards_host)
@@ -540,7 +547,7 @@ class StudioPanel(QWidget):
         split.addWidget(right_scroll)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([360, 900])
+        split.setSizes([400, 900])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(split)
