@@ -111,7 +111,7 @@ def main() -> int:
         "runs": runs,
         "median": {k: round(statistics.median(float(r[k]) for r in runs), 3) for k in keys},
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": sys.version.split()[0],
-                    "os": platform.platform()},
+                    "os": platform.platform(), "load_average_1m_after": round(os.getloadavg()[0], 2)},
         "note": "offscreen Qt; warm OS file cache (no cache drop on a shared machine); times from process spawn",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

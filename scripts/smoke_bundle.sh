@@ -34,9 +34,9 @@ step chat "$BUNDLE" chat "What is the capital of France? Answer in one sentence.
 summary "     reply: $(tr '\n' ' ' < "$OUT/chat.out" | cut -c1-160)"
 
 # the question WAV is made with the project's own Piper (a test fixture, not part of the bundle)
-"$ROOT/.venv/bin/python" - "$OUT/question.wav" <<'PY'
+"$ROOT/.venv/bin/python" - "$OUT/question.wav" "$ROOT" <<'PY'
 import sys, wave
-sys.path.insert(0, ".")
+sys.path.insert(0, sys.argv[2])
 import numpy as np
 from tests.audio_helpers import speak_with_piper
 pcm = speak_with_piper("What is the capital of France?")

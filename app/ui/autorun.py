@@ -47,7 +47,10 @@ def install(app: Any, window: Any, bridge: Any) -> None:
         record["engines"] = summary
         if say:
             record["sent"] = time.time()
-            bridge.send(cmd.SendText(say))
+            if hasattr(window, "send_text"):
+                window.send_text(say)  # as if typed: the window shows the user's message too
+            else:
+                bridge.send(cmd.SendText(say))
         else:
             QTimer.singleShot(300, lambda: finish("ready"))
 
