@@ -121,6 +121,7 @@ class FileAudioSource:
         self.audio = np.concatenate([audio, np.zeros(int(trailing_silence_s * sample_rate), np.float32)])
         self._closed = threading.Event()
         self.started_at: float | None = None  # monotonic time the first frame was read
+        self.position = 0  # samples handed out so far
 
     @classmethod
     def from_array(cls, audio: np.ndarray, sample_rate: int = ASR_RATE, *, realtime: bool = False) -> FileAudioSource:
@@ -131,6 +132,7 @@ class FileAudioSource:
         source.audio = audio.astype(np.float32)
         source._closed = threading.Event()
         source.started_at = None
+        source.position = 0
         return source
 
     def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
@@ -143,6 +145,7 @@ class FileAudioSource:
                 delay = due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
+            self.position = i + frame_samples
             yield self.audio[i : i + frame_samples]
 
     def close(self) -> None:

@@ -92,6 +92,12 @@ class MessageBubble(QFrame):
         else:
             self.buttons["edit"].clicked.connect(self.start_edit)
         layout.addWidget(self.actions)
+        # Streaming replies repaint at most every 50 ms: re-rendering the whole Markdown on every token
+        # costs O(length) on the UI thread ~100 times a second and made the event loop stutter.
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(50)
+        self._render_timer.timeout.connect(self._render)
         self._render()
         self.set_meta(interrupted, timings)
 
@@ -106,9 +112,11 @@ class MessageBubble(QFrame):
     def append(self, piece: str) -> None:
         self.streaming = True
         self.text += piece
-        self._render()
+        if not self._render_timer.isActive():
+            self._render_timer.start()
 
     def finish(self, text: str, interrupted: bool, timings: dict[str, float] | None) -> None:
+        self._render_timer.stop()
         self.streaming = False
         self.text = text
         self.interrupted = interrupted
