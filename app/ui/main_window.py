@@ -431,6 +431,8 @@ class MainWindow(QMainWindow):
     def _space_is_talk(self, obj: QObject) -> bool:
         if not isinstance(obj, QWidget) or obj.window() is not self:
             return False
+        if self.workspace.currentIndex() != 0:  # studio / dashboard: Space presses their buttons
+            return False
         focus = QApplication.focusWidget()
         return not isinstance(focus, QLineEdit | QPlainTextEdit | QTextEdit)
 

@@ -150,3 +150,30 @@ def test_a_failing_variant_is_shown_as_failing(qtbot) -> None:  # type: ignore[n
     qtbot.addWidget(card)
     assert card.failing and card.banner.text().startswith("✗ FAILS")
     assert "/60 chars" in card.counts["title"].text() and "c0392b" in card.counts["title"].styleSheet()
+
+
+def test_generate_with_remote_falls_back_with_a_notice_and_read_aloud_goes_to_the_avatar(  # type: ignore[no-untyped-def]
+        qtbot, open_window, ui_env: Path, monkeypatch) -> None:
+    from app.core.config import Settings, SyncSettings
+    from app.ui.workspace import CONVERSATION
+
+    monkeypatch.setattr("app.sync.credentials.get_api_key", lambda: "vk_test")
+    settings = Settings(sync=SyncSettings(enabled=True, server_url="http://127.0.0.1:9", timeout_s=2,
+                                          use_remote_copywriting=True))
+    window = open_window(NoAudio(), settings=settings)
+    studio = window.workspace.studio
+    assert studio.remote_button.isVisibleTo(studio)
+    studio.set_brief(SLOGAN)
+    studio.count.setValue(1)
+    with qtbot.waitSignal(studio.sig_generated, timeout=120_000):
+        qtbot.mouseClick(studio.remote_button, Qt.MouseButton.LeftButton)
+    assert studio.notice.isVisibleTo(studio)
+    assert "Remote copywriting is unavailable" in studio.notice.text() and "written locally" in studio.notice.text()
+    assert len(studio.cards) == 1 and "local" in studio.status.text()
+
+    # read aloud: the conversation tab (with the avatar) comes to the front and the bridge's read-aloud runs
+    window.workspace.setCurrentWidget(studio)
+    with qtbot.waitSignal(window.bridge.sig_notice, timeout=10_000) as notice:
+        qtbot.mouseClick(studio.cards[0].read_button, Qt.MouseButton.LeftButton)
+    assert window.workspace.currentIndex() == CONVERSATION
+    assert "voice is off" in notice.args[1].lower()  # this test machine has no speakers; it says so
