@@ -17,6 +17,7 @@ from app import __version__
 from app.core import config as config_mod
 from app.core import paths
 from app.core.errors import VisageError
+from app.core.files import write_text_atomic
 from app.render_cli import render as render_command
 from app.studio.cli import draft, drafts, voice
 
@@ -296,23 +297,10 @@ def history_export(ctx: Context, conversation_ids: tuple[int, ...], fmt: str, ou
     """Export conversations (all, or the given IDs) as Markdown or JSON."""
     text = ctx.store().export(list(conversation_ids) or None, fmt)  # type: ignore[arg-type]
     if out_path:
-        _write_text(Path(out_path), text)
+        write_text_atomic(Path(out_path), text)
         click.echo(f"exported to {out_path}", err=True)
     else:
         click.echo(text)
-
-
-def _write_text(path: Path, text: str) -> None:
-    from app.core.errors import StorageError
-
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(f"Cannot write {path}: {err.strerror or err}",
-                           hint="Choose another path or free disk space.") from None
 
 
 def _asdict(obj: Any) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from app.core.files import write_text_atomic
+
 
 def _stores(ctx: Any) -> tuple[Any, Any, Any]:
     from app.store.drafts import DraftStore
@@ -20,19 +22,6 @@ def _stores(ctx: Any) -> tuple[Any, Any, Any]:
 
     store = ctx.store()
     return store, DraftStore(store), VoiceStore(store)
-
-
-def _write(path: Path, text: str) -> None:
-    from app.core.errors import StorageError
-
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(f"Cannot write {path}: {err.strerror or err}",
-                           hint="Choose another path or free disk space.") from None
 
 
 def _print_variant(index: int, variant: Any, draft_id: int | None) -> None:
@@ -299,7 +288,7 @@ def drafts_export(ctx: Any, draft_ids: tuple[int, ...], fmt: str, project: str |
         store.close()
     text = export_drafts(rows, fmt)
     if out_path:
-        _write(Path(out_path), text)
+        write_text_atomic(Path(out_path), text)
         click.echo(f"exported {len(rows)} draft(s) to {out_path}", err=True)
     else:
         sys.stdout.write(text)

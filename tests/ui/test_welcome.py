@@ -18,6 +18,7 @@ from app.core.model_manager import ModelManager
 from app.ui import commands as cmd
 from app.ui.models_dialog import ModelsDialog
 from app.ui.welcome import WelcomeWizard, show_welcome
+from tests.conftest import missing_tool
 from tests.models.conftest import ModelServer, fake_gguf, model_server, sha  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +108,7 @@ def test_photo_avatar_is_prepared_and_a_bad_photo_keeps_the_default(
     try:
         models.resolve_face_model()
     except Exception:
-        pytest.skip("face models not prepared (visage setup-models)")
+        missing_tool("face models not prepared (visage setup-models)")
     assert wizard.avatar.use_photo(PORTRAIT)
     assert wizard.avatar.renderer == "photo"
     folder = Path(wizard.avatar.photo_folder or "")
