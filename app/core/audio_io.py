@@ -6,6 +6,7 @@ The CLI and the tests use files (no sound card needed); the desktop app uses ``a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import wave
@@ -96,7 +97,8 @@ def write_wav(path: str | Path, pcm: np.ndarray, sample_rate: int) -> Path:
             wav.writeframes(data)
         tmp.replace(path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder itself may be the problem
+            tmp.unlink(missing_ok=True)
         raise StorageError(
             f"Cannot write {path}: {err.strerror or err}", hint="Choose another output path or free disk space."
         ) from None

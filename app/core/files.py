@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from app.core.errors import StorageError
@@ -14,7 +15,8 @@ def write_text_atomic(path: Path, text: str) -> Path:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder itself may be the problem
+            tmp.unlink(missing_ok=True)
         raise StorageError(f"Cannot write {path}: {err.strerror or err}",
                            hint="Choose another path or free disk space.") from None
     return path

@@ -24,3 +24,14 @@ def test_failure_is_a_storage_error_and_leaves_the_old_file(tmp_path: Path) -> N
     with pytest.raises(StorageError):
         write_text_atomic(target, "new")
     assert target.read_text() == "old"
+
+
+def test_wav_output_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
+    import numpy as np
+
+    from app.core.audio_io import write_wav
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="Cannot write"):
+        write_wav(blocker / "reply.wav", np.zeros(100, np.float32), 16_000)
