@@ -31,18 +31,27 @@ def voices() -> tuple[PiperTTS, PiperTTS]:
     return PiperTTS(TTSSettings(voice="joe")), PiperTTS(TTSSettings(voice=str(original)))
 
 
-def test_unpatched_voice_gets_espeak_timings_close_to_the_true_alignments(voices: tuple[PiperTTS, PiperTTS]) -> None:
-    patched, plain = voices
-    assert patched.has_alignments and not plain.has_alignments
+def test_unpatched_voice_gets_espeak_timings(voices: tuple[PiperTTS, PiperTTS]) -> None:
+    _, plain = voices
+    assert not plain.has_alignments
+    chunk = next(plain.synthesize(TEXT))
+    assert chunk.timing_source == "espeak" and chunk.phonemes
+    assert len(closures(chunk.phonemes)) == 9  # every b, p and m of the sentence
+    last = chunk.phonemes[-1]
+    assert chunk.phonemes[0].start >= 0 and last.start + last.duration <= chunk.duration + 1e-6
+
+
+def test_espeak_timings_land_close_to_the_true_alignments(voices: tuple[PiperTTS, PiperTTS]) -> None:
+    """On one and the same audio (Piper's durations are random per synthesis), espeak's fitted lip closures
+    fall near the ones Piper itself reports."""
+    patched, _ = voices
     true = next(patched.synthesize(TEXT))
-    approx = next(plain.synthesize(TEXT))
-    assert approx.timing_source == "espeak" and approx.phonemes
-    assert true.timing_source == "piper-alignment"
-    # the same voice weights speak the same audio: compare where the lips must close (p, b, m)
-    expected, got = closures(true.phonemes or ()), closures(approx.phonemes)
+    assert true.timing_source == "piper-alignment" and true.phonemes
+    fitted = fit_to_audio(EspeakTimer().timings(TEXT), true.pcm, true.sample_rate)
+    expected, got = closures(true.phonemes), closures(fitted)
     assert len(got) == len(expected) == 9
-    assert max(abs(a - b) for a, b in zip(expected, got, strict=True)) < 0.08
-    assert approx.phonemes[-1].start + approx.phonemes[-1].duration <= approx.duration + 1e-6
+    errors = [abs(a - b) for a, b in zip(expected, got, strict=True)]
+    assert sum(errors) / len(errors) < 0.05 and max(errors) < 0.1, errors
 
 
 def test_missing_library_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
