@@ -13,12 +13,13 @@ import logging
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from screenshot import _FileAudio, _wait  # the same silent mic, file speaker and wait as the main screenshot
 
 log = logging.getLogger("screenshot")
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "studio.png"
@@ -32,34 +33,6 @@ BRIEF = {
     "tone": "warm, confident",
     "cta": "Start today",
 }
-
-
-class _FileAudio:
-    """Speakers = a real-time file sink; microphone = silence (no sound card needed)."""
-
-    def check(self) -> None:
-        pass
-
-    def open_source(self) -> object:
-        import numpy as np
-
-        from app.core.audio_io import FileAudioSource
-
-        return FileAudioSource.from_array(np.zeros(16_000, np.float32), realtime=True)
-
-    def open_sink(self) -> object:
-        from app.core.audio_io import FileAudioSink
-
-        return FileAudioSink(realtime=True)
-
-
-def _wait(app: object, condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the window did not reach the expected state in time")
-        app.processEvents()  # type: ignore[attr-defined]
-        time.sleep(0.01)
 
 
 def take(out: Path, *, theme: str = "light") -> Path:
