@@ -97,23 +97,33 @@ def take(out: Path, *, theme: str = "light") -> Path:
         _wait(app, lambda: window.states[-1] == "speaking" and bridge.audible_time() > 1.2, 120)
         _wait(app, lambda: window.avatar.mouth.open > 0.35, 20)
         window.sidebar.select(bridge.session.conversation_id)
-        app.processEvents()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out)):
-            raise OSError(f"could not write {out}")
-        window.close()
+        save_grab(app, window, out)
     log.info("saved %s", out)
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="PNG file to write")
+def save_grab(app: object, window: object, out: Path) -> None:
+    """Save what the window shows now as a PNG, then close it."""
+    app.processEvents()  # type: ignore[attr-defined]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):  # type: ignore[attr-defined]
+        raise OSError(f"could not write {out}")
+    window.close()  # type: ignore[attr-defined]
+
+
+def run_cli(take: Callable[..., Path], default_out: Path, description: str) -> int:
+    """The command line both screenshot scripts share: --out and --theme."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=default_out, help="PNG file to write")
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     take(args.out, theme=args.theme)
     return 0
+
+
+def main() -> int:
+    return run_cli(take, DEFAULT_OUT, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
