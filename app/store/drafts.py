@@ -55,6 +55,22 @@ class StoredDraft:
 
 
 @dataclass(frozen=True)
+class DraftSummary:
+    """One line of a drafts list: no versions loaded (cheap to list hundreds)."""
+
+    id: int
+    type: str
+    title: str
+    favourite: bool
+    #: the start of the current text (200 characters at most)
+    text: str
+    versions: int
+    passes: bool | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class DraftHit:
     draft_id: int
     title: str
@@ -185,6 +201,14 @@ class DraftStore:
             self._live(db, draft_id)
             db.execute("UPDATE drafts SET deleted_at = ? WHERE id = ?", [now_iso(), draft_id])
 
+    def restore_draft(self, draft_id: int) -> None:
+        """Take a deleted draft out of the trash (undo of :meth:`delete_draft`); a live draft is left as it is."""
+        with self._store._writing("restore the draft") as db:
+            cur = db.execute("UPDATE drafts SET deleted_at = NULL WHERE id = ?", [draft_id])
+            if cur.rowcount == 0:
+                raise NotFoundError(f"There is no draft {draft_id} to restore.",
+                                    hint="Run `visage drafts list` to see the drafts and their numbers.")
+
     def _live(self, db: Any, draft_id: int) -> Sequence[Any]:
         row = db.execute("SELECT id, deleted_at FROM drafts WHERE id = ?", [draft_id]).fetchone()
         if row is None or row[1] is not None:
@@ -232,21 +256,53 @@ class DraftStore:
                 " ORDER BY favourite DESC, updated_at DESC, id DESC LIMIT ?", [*args, limit]).fetchall()]
             return [self._draft(db, i) for i in ids]
 
+    def list_summaries(self, limit: int = 50, offset: int = 0, *,
+                       favourites_only: bool = False) -> list[DraftSummary]:
+        """A page of the drafts list (same order as :meth:`list_drafts`), without loading the versions."""
+        if limit < 0 or offset < 0:
+            raise ConfigError("limit and offset cannot be negative.", hint="Pass 0 or a positive number.")
+        star = " AND d.favourite = 1" if favourites_only else ""
+        with self._store._reading("list the drafts") as db:
+            rows = db.execute(
+                "SELECT d.id, d.type, d.title, d.favourite, substr(d.text, 1, 200), d.created_at, d.updated_at,"
+                " (SELECT count(*) FROM draft_versions v WHERE v.draft_id = d.id),"
+                " (SELECT v.passes FROM draft_versions v WHERE v.draft_id = d.id ORDER BY v.number DESC LIMIT 1)"
+                f" FROM drafts d WHERE d.deleted_at IS NULL{star}"
+                " ORDER BY d.favourite DESC, d.updated_at DESC, d.id DESC LIMIT ? OFFSET ?",
+                [limit, offset]).fetchall()
+        return [DraftSummary(id=r[0], type=r[1], title=r[2], favourite=bool(r[3]), text=r[4], created_at=r[5],
+                             updated_at=r[6], versions=int(r[7]), passes=None if r[8] is None else bool(r[8]))
+                for r in rows]
+
+    def count_drafts(self, *, favourites_only: bool = False) -> int:
+        """How many drafts are not in the trash (only starred ones with ``favourites_only``)."""
+        star = " AND favourite = 1" if favourites_only else ""
+        with self._store._reading("count the drafts") as db:
+            return int(db.execute(f"SELECT count(*) FROM drafts WHERE deleted_at IS NULL{star}").fetchone()[0])
+
+    def drafts_of_brief(self, brief_id: int) -> list[StoredDraft]:
+        """The drafts made from one brief (one generation's variants), oldest first, trash left out."""
+        with self._store._reading("read the drafts") as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM drafts WHERE brief_id = ? AND deleted_at IS NULL ORDER BY id", [brief_id]).fetchall()]
+            return [self._draft(db, i) for i in ids]
+
     def drafts(self, ids: Sequence[int]) -> list[StoredDraft]:
         with self._store._reading("read the drafts") as db:
             return [self._draft(db, i) for i in ids]
 
-    def search(self, query: str, limit: int = 50) -> list[DraftHit]:
+    def search(self, query: str, limit: int = 50, *, favourites_only: bool = False) -> list[DraftHit]:
         """Full-text search over draft titles and current texts; any text is a valid query."""
         match = fts_query(query)
         if match is None or limit <= 0:
             return []
+        star = " AND d.favourite = 1" if favourites_only else ""
         with self._store._reading("search the drafts") as db:
             rows = db.execute(
                 "SELECT d.id, d.title, d.type,"
                 f" snippet(drafts_fts, -1, '[', ']', '…', {_SNIPPET_TOKENS}), d.favourite, d.updated_at"
                 " FROM drafts_fts JOIN drafts d ON d.id = drafts_fts.rowid"
-                " WHERE drafts_fts MATCH ? AND d.deleted_at IS NULL"
+                f" WHERE drafts_fts MATCH ? AND d.deleted_at IS NULL{star}"
                 " ORDER BY drafts_fts.rank, d.id DESC LIMIT ?", [match, limit]).fetchall()
         return [DraftHit(draft_id=r[0], title=r[1], type=r[2], snippet=r[3], favourite=bool(r[4]),
                          updated_at=r[5]) for r in rows]
