@@ -7,9 +7,12 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
-from app.core.errors import ConfigError
+from pydantic import ValidationError
+
+from app.core.errors import ConfigError, NotFoundError
 from app.store.drafts import DraftStore, StoredDraft
 from app.store.voices import VoiceStore
 from app.studio.analysis import FieldValue
@@ -44,6 +47,65 @@ def brief_of(drafts: DraftStore, draft: StoredDraft) -> Brief:
     if draft.brief_id is not None:
         return Brief.model_validate(drafts.get_brief(draft.brief_id).data)
     return Brief(type=draft.type, product=draft.title)
+
+
+@dataclass(frozen=True)
+class OpenedVariant:
+    """One reopened draft: its current version, re-analysed against its brief."""
+
+    draft_id: int
+    title: str
+    version: int
+    favourite: bool
+    variant: Variant
+
+
+@dataclass(frozen=True)
+class OpenedDraft:
+    """A draft reopened for editing, with the other drafts of the same generation (same brief)."""
+
+    draft_id: int
+    brief: Brief
+    voice: BrandVoice | None
+    variants: list[OpenedVariant]
+    #: what could not be restored as it was (shown to the user)
+    notices: list[str] = field(default_factory=list)
+
+
+def open_draft(drafts: DraftStore, voices: VoiceStore, draft_id: int) -> OpenedDraft:
+    """Reopen a draft: its brief, its brand voice, and every live draft of its generation (oldest first)."""
+    draft = drafts.get_draft(draft_id)
+    notices: list[str] = []
+    minimal = Brief(type=draft.type, product=draft.title)
+    brief = minimal
+    if draft.brief_id is None:
+        notices.append("This draft has no saved brief: the form shows only its type and title.")
+    else:
+        try:
+            brief = Brief.model_validate(drafts.get_brief(draft.brief_id).data)
+        except (NotFoundError, ValidationError) as err:
+            if isinstance(err, ValidationError):
+                e = err.errors()[0]
+                first = f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            else:
+                first = err.message
+            notices.append(f"This draft's brief could not be read ({first}): the form shows only its type and "
+                           "title; fill in the rest before generating again.")
+    family = drafts.drafts_of_brief(draft.brief_id) if draft.brief_id is not None and brief is not minimal else []
+    if draft_id not in [d.id for d in family]:
+        family = [draft]
+    voice: BrandVoice | None = None
+    name = draft.voice or brief.voice
+    if name:
+        try:
+            voice = saved_voice(voices, name)
+        except NotFoundError:
+            notices.append(f"The brand voice {name!r} is no longer saved: the drafts are analysed without it.")
+            brief = brief.model_copy(update={"voice": None})
+    items = [OpenedVariant(draft_id=d.id, title=d.title, version=d.current.number, favourite=d.favourite,
+                           variant=evaluate(d.current.fields, brief, voice, source=d.current.source))
+             for d in family]
+    return OpenedDraft(draft_id=draft_id, brief=brief, voice=voice, variants=items, notices=notices)
 
 
 def save_edit(drafts: DraftStore, draft_id: int, fields: Mapping[str, FieldValue], *,
