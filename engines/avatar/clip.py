@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from app.core.errors import DependencyError
+from app.core.errors import Cancelled, DependencyError
 from engines.avatar.base import AvatarRenderer
 from engines.avatar.errors import AvatarConfigError, ClipOutputError, LipSyncInputError
 from engines.avatar.visemes import MouthParams, TrackSource, VisemeTrack
@@ -111,6 +112,15 @@ def _check_output(out_path: Path) -> str:
             f"Cannot write {out_path}: no permission to write in {parent}.",
             hint="Choose a folder you can write to (e.g. your home or Videos folder).",
         )
+    probe = parent / f".{out_path.name}.probe"
+    try:  # permissions can say yes where the file system says no (read-only mounts, /proc, full disks)
+        probe.open("wb").close()
+        probe.unlink()
+    except OSError as err:
+        raise ClipOutputError(
+            f"Cannot write {out_path}: {parent} does not accept new files ({err.strerror or err}).",
+            hint="Choose a folder you can write to (e.g. your home or Videos folder), with free space.",
+        ) from err
     return fmt
 
 
@@ -128,11 +138,15 @@ def render_clip(
     lead_s: float = DEFAULT_LEAD_S,
     pad_s: float = 0.3,
     crf: int = 20,
+    cancel: threading.Event | None = None,
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> ClipInfo:
     """Write an MP4 of ``renderer`` speaking ``chunks`` (H.264 video, AAC audio) and describe it.
 
     The mouth follows the chunks' phoneme timings; a chunk without timings (``phonemes is None``) is
-    driven by its audio energy instead, and :attr:`ClipInfo.source` says so.
+    driven by its audio energy instead, and :attr:`ClipInfo.source` says so. ``on_frame(done, total)``
+    is called after each video frame; setting ``cancel`` stops at the next frame with :class:`Cancelled`
+    (the partial file is removed).
     """
     import av  # heavy (FFmpeg): imported only when a clip is rendered
 
@@ -155,6 +169,7 @@ def render_clip(
     fmt = _check_output(out_path)
 
     speech, sr, track = collect_speech(chunks, start_s=pad_s)
+    _check_cancel(cancel)
     pad = np.zeros(round(pad_s * sr), np.float32)
     audio = np.clip(np.concatenate([pad, speech, pad]), -1.0, 1.0)
     total_s = len(audio) / sr
@@ -196,6 +211,7 @@ def render_clip(
                 a_pos += n
 
         for k in range(n_frames):
+            _check_cancel(cancel)
             # audio up to the end of this frame first, so packets interleave in time order
             push_audio(min(len(audio), round((k + 1) * sr / fps)))
             img = renderer.render(MouthParams(*mouths[k]), k / fps)
@@ -203,6 +219,8 @@ def render_clip(
             vf.pts = k
             vf.time_base = vtb
             container.mux(vstream.encode(vf))
+            if on_frame is not None:
+                on_frame(k + 1, n_frames)
         push_audio(len(audio))
         container.mux(vstream.encode(None))
         container.mux(astream.encode(None))
@@ -240,6 +258,11 @@ def render_clip(
         elapsed,
     )
     return info
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("Rendering the clip was cancelled.", hint="Start it again when you are ready.")
 
 
 def _h264_encoder(available: set[str]) -> str:
