@@ -106,9 +106,11 @@ class MemoryStore:
         return self.conversations[-1]
 
     def add_message(self, conversation_id: int, role: str, text: str, *, interrupted: bool = False,
-                    timings: dict[str, float] | None = None, turn_id: str | None = None) -> int:
+                    timings: dict[str, float] | None = None, turn_id: str | None = None,
+                    supersede_from: int | None = None) -> int:
         self.messages.append({"conversation_id": conversation_id, "role": role, "text": text,
-                              "interrupted": interrupted, "timings": timings or {}, "turn_id": turn_id})
+                              "interrupted": interrupted, "timings": timings or {}, "turn_id": turn_id,
+                              "supersede_from": supersede_from})
         return len(self.messages)
 
 

@@ -48,6 +48,13 @@ class Transcript(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UserMessageSaved(Event):
+    """The user's message of this turn is stored (``message_id``), before the reply starts."""
+
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Token(Event):
     text: str
 
@@ -82,6 +89,8 @@ class TurnFinished(Event):
     reply_text: str  # what the user actually heard / saw
     interrupted: bool
     timings: dict[str, float]  # stage name -> seconds, see app.core.turn.Timings
+    user_message_id: int | None = None  # the stored rows (None: not stored, e.g. an empty interrupted reply)
+    reply_message_id: int | None = None
 
 
 # ---- control: flows against the data, read first ----

@@ -31,6 +31,7 @@ from app.core.events import (
     Token,
     Transcript,
     TurnFinished,
+    UserMessageSaved,
 )
 from app.core.segmenter import Segmenter, SpeechStart, Utterance
 from app.core.splitter import SentenceSplitter
@@ -66,6 +67,7 @@ class HistoryWriter(Protocol):
         interrupted: bool = False,
         timings: dict[str, float] | None = None,
         turn_id: str | None = None,
+        supersede_from: int | None = None,
     ) -> int: ...
 
 
@@ -155,9 +157,11 @@ class Pipeline:
                 pass
 
     # ---- turns ----
-    async def text_turn(self, text: str, *, speak: bool = False) -> TurnFinished:
+    async def text_turn(self, text: str, *, speak: bool = False, supersede_from: int | None = None) -> TurnFinished:
+        """Answer a typed message. ``supersede_from``: regenerate / edit-and-resend replaces that stored
+        message and everything after it (see ``Store.add_message``)."""
         turn = Turn()
-        return await self._run_turn(turn, user_text=text.strip(), speak=speak)
+        return await self._run_turn(turn, user_text=text.strip(), speak=speak, supersede_from=supersede_from)
 
     async def voice_turn(self, utterance: Utterance, *, speak: bool = True) -> TurnFinished:
         turn = Turn()
@@ -184,7 +188,9 @@ class Pipeline:
         self.emit(Transcript(turn_id=turn.turn_id, text=result.text, language=result.language))
         return result.text.strip()
 
-    async def _run_turn(self, turn: Turn, *, user_text: str, speak: bool) -> TurnFinished:
+    async def _run_turn(
+        self, turn: Turn, *, user_text: str, speak: bool, supersede_from: int | None = None
+    ) -> TurnFinished:
         self._loop = asyncio.get_running_loop()
         if not user_text:
             raise AudioInputError(
@@ -195,9 +201,15 @@ class Pipeline:
         try:
             if self.conversation_id is None:
                 self.conversation_id = await self._workers["store"].call(self.store.create_conversation, None)
-            await self._workers["store"].call(
-                self.store.add_message, self.conversation_id, "user", user_text, turn_id=turn.turn_id
+            user_message_id = await self._workers["store"].call(
+                self.store.add_message,
+                self.conversation_id,
+                "user",
+                user_text,
+                turn_id=turn.turn_id,
+                supersede_from=supersede_from,
             )
+            self.emit(UserMessageSaved(turn_id=turn.turn_id, message_id=user_message_id))
             messages = self._context(user_text)
             spoken = _Spoken()
             sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()
@@ -227,8 +239,9 @@ class Pipeline:
             if spoken.audio_s:
                 turn.extra["reply_audio_s"] = round(spoken.audio_s, 3)
             timings = turn.timings()
+            reply_message_id = None
             if heard or not interrupted:
-                await self._workers["store"].call(
+                reply_message_id = await self._workers["store"].call(
                     self.store.add_message,
                     self.conversation_id,
                     "assistant",
@@ -244,6 +257,8 @@ class Pipeline:
                 reply_text=heard,
                 interrupted=interrupted,
                 timings=timings,
+                user_message_id=user_message_id,
+                reply_message_id=reply_message_id,
             )
             log.info("turn %s finished: %s", turn.turn_id, timings)
             self.emit(finished)

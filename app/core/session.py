@@ -56,6 +56,7 @@ from app.core.events import (
     Token,
     Transcript,
     TurnFinished,
+    UserMessageSaved,
 )
 from app.core.pipeline import Engines, Pipeline
 from app.core.segmenter import Utterance
@@ -345,6 +346,8 @@ class Session:
         elif isinstance(event, Transcript):
             self.notify("transcript", (event.turn_id, event.text.strip()))
             self._set_state("thinking")
+        elif isinstance(event, UserMessageSaved):
+            self.notify("saved", (event.turn_id, event.message_id))
         elif isinstance(event, Token):
             self.notify("token", (event.turn_id, event.text))
         elif isinstance(event, SpeechChunk):
@@ -371,7 +374,15 @@ class Session:
             self._set_state(self._rest_state())
 
     # ---- turns ----
-    async def send_text(self, text: str) -> TurnFinished | None:
+    async def send_text(
+        self,
+        text: str,
+        *,
+        context: Iterable[tuple[str, str]] | None = None,
+        supersede_from: int | None = None,
+    ) -> TurnFinished | None:
+        """Answer a typed message. With ``context`` (role, text) the model sees only that conversation
+        before it; ``supersede_from`` replaces that stored message and the ones after it (see :meth:`resend`)."""
         text = text.strip()
         if not text:
             return None
@@ -380,31 +391,29 @@ class Session:
             self._set_state("thinking")
             await self._ready.wait()
             assert self.pipeline is not None
+            if context is not None:  # set under the lock: a turn still finishing appends to the old history
+                self.pipeline.history = [
+                    ChatMessage(role, content)  # type: ignore[arg-type]
+                    for role, content in context
+                    if role in ("user", "assistant") and content
+                ]
             try:
-                return await self.pipeline.text_turn(text, speak=self.voice_ok)
+                return await self.pipeline.text_turn(text, speak=self.voice_ok, supersede_from=supersede_from)
             except VisageError as err:
                 self.notify("error", str(err))
                 self._set_state(self._rest_state())
                 return None
 
-    async def regenerate(self, context: Iterable[tuple[str, str]], user_text: str) -> TurnFinished | None:
-        """Answer ``user_text`` again, with ``context`` (role, text) as the conversation before it."""
-        return await self._resend(context, user_text)
+    async def resend(
+        self, context: Iterable[tuple[str, str]], text: str, *, supersede_from: int | None = None
+    ) -> TurnFinished | None:
+        """Regenerate a reply or send an edited message.
 
-    async def edit_and_resend(self, context: Iterable[tuple[str, str]], new_text: str) -> TurnFinished | None:
-        """Send an edited user message; the LLM sees only ``context`` (what came before the edited one)."""
-        return await self._resend(context, new_text)
-
-    async def _resend(self, context: Iterable[tuple[str, str]], text: str) -> TurnFinished | None:
-        self.interrupt()
-        await self._ready.wait()
-        assert self.pipeline is not None
-        self.pipeline.history = [
-            ChatMessage(role, content)  # type: ignore[arg-type]
-            for role, content in context
-            if role in ("user", "assistant") and content
-        ]
-        return await self.send_text(text)
+        ``text`` is answered with ``context`` as the conversation before it. ``supersede_from`` is the stored
+        message being replaced (the user message of a regenerated reply, or the edited one): it and every later
+        message are hidden from the conversation in the same transaction that stores the new user message.
+        """
+        return await self.send_text(text, context=tuple(context), supersede_from=supersede_from)
 
     def interrupt(self) -> None:
         """Esc: stop the current reply (LLM, TTS and playback). Safe from any thread."""

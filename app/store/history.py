@@ -188,8 +188,14 @@ class Store:
         interrupted: bool = False,
         timings: dict[str, float] | None = None,
         turn_id: str | None = None,
+        supersede_from: int | None = None,
     ) -> int:
-        """Save one complete message; it is committed (and searchable) when this returns."""
+        """Save one complete message; it is committed (and searchable) when this returns.
+
+        ``supersede_from`` (regenerate, edit-and-resend): the message with that id and every later one in the
+        conversation are hidden as replaced, in the same transaction as this message is saved, so the
+        conversation never shows both versions nor loses the old one if saving fails.
+        """
         if role not in ROLES:
             raise ConfigError(
                 f"Unknown message role {role!r}.",
@@ -204,6 +210,8 @@ class Store:
         stamp = now_iso()
         with self._writing("save the message") as db:
             title = self._live_row(db, conversation_id)[1]
+            if supersede_from is not None:
+                self._supersede(db, conversation_id, supersede_from, stamp)
             cur = db.execute(
                 "INSERT INTO messages (conversation_id, role, text, created_at, interrupted, timings, turn_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -223,6 +231,20 @@ class Store:
                 db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [stamp, conversation_id])
         logger.debug("saved %s message %d in conversation %d (turn %s)", role, message_id, conversation_id, turn_id)
         return message_id
+
+    def _supersede(self, db: Database, conversation_id: int, message_id: int, stamp: str) -> None:
+        row = db.execute(
+            "SELECT conversation_id FROM messages WHERE id = ? AND superseded_at IS NULL", [message_id]
+        ).fetchone()
+        if row is None or int(row[0]) != conversation_id:
+            raise NotFoundError(
+                f"Message {message_id} is not a current message of conversation {conversation_id}.",
+                hint="Reopen the conversation and try again.",
+            )
+        db.execute(
+            "UPDATE messages SET superseded_at = ? WHERE conversation_id = ? AND id >= ? AND superseded_at IS NULL",
+            [stamp, conversation_id, message_id],
+        )
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         clean = _clean_title(title)
@@ -280,7 +302,8 @@ class Store:
         with self._reading("list the conversations") as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.created_at, c.updated_at,"
-                " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.pinned"
+                " (SELECT count(*) FROM messages m"
+                "  WHERE m.conversation_id = c.id AND m.superseded_at IS NULL), c.pinned"
                 " FROM conversations c WHERE c.deleted_at IS NULL"
                 " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?",
                 [limit, offset],
@@ -295,7 +318,7 @@ class Store:
         cid, title, created_at, updated_at, pinned, _ = self._live_row(db, conversation_id)
         rows = db.execute(
             "SELECT id, conversation_id, role, text, created_at, interrupted, timings, turn_id"
-            " FROM messages WHERE conversation_id = ? ORDER BY id",
+            " FROM messages WHERE conversation_id = ? AND superseded_at IS NULL ORDER BY id",
             [conversation_id],
         ).fetchall()
         messages = [_message(row) for row in rows]
@@ -334,7 +357,7 @@ class Store:
                 " FROM messages_fts"
                 " JOIN messages m ON m.id = messages_fts.rowid"
                 " JOIN conversations c ON c.id = m.conversation_id"
-                " WHERE messages_fts MATCH ? AND c.deleted_at IS NULL"
+                " WHERE messages_fts MATCH ? AND c.deleted_at IS NULL AND m.superseded_at IS NULL"
                 " ORDER BY messages_fts.rank, m.id DESC LIMIT ?",
                 [match, limit],
             ).fetchall()
@@ -344,7 +367,7 @@ class Store:
                 " FROM conversations_fts"
                 " JOIN conversations c ON c.id = conversations_fts.rowid"
                 " JOIN messages first ON first.id ="
-                "  (SELECT min(m.id) FROM messages m WHERE m.conversation_id = c.id)"
+                "  (SELECT min(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.superseded_at IS NULL)"
                 " WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL"
                 " ORDER BY conversations_fts.rank, c.id DESC LIMIT ?",
                 [match, limit],

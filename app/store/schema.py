@@ -233,6 +233,16 @@ def _studio(db: Database) -> None:
         )
 
 
+@MIGRATIONS(name="006_superseded_messages")
+def _superseded_messages(db: Database) -> None:
+    """Regenerate / edit-and-resend: the replaced part of a conversation is kept but hidden.
+
+    A message with ``superseded_at`` set was replaced by a regenerated reply or an edited message; it is
+    left out of the conversation, its count, search and export, and not sent to the model again.
+    """
+    db.execute("ALTER TABLE messages ADD COLUMN superseded_at TEXT")
+
+
 def migration_names() -> list[str]:
     """Every migration this version of Visage knows, in the order they apply."""
     return [m.name for m in MIGRATIONS._migrations]

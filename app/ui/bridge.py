@@ -37,6 +37,8 @@ class CoreBridge(QObject):
     """Voice on (True) or off (False) and why."""
     sig_transcript = Signal(str, str)
     """(turn_id, text): what the user said."""
+    sig_saved = Signal(str, int)
+    """(turn_id, message_id): the user's message of a turn is stored (regenerate/edit need its id)."""
     sig_token = Signal(str, str)
     """(turn_id, text): the next piece of the reply."""
     sig_chunk = Signal(object, float)
@@ -123,10 +125,8 @@ class CoreBridge(QObject):
                 self._submit(s.restore(cid))
             case cmd.Search(query=query):
                 self._submit(s.search(query))
-            case cmd.Regenerate(context=context, user_text=text):
-                self._submit(s.regenerate(context, text))
-            case cmd.EditResend(context=context, text=text):
-                self._submit(s.edit_and_resend(context, text))
+            case cmd.Resend(context=context, text=text, supersede_from=supersede_from):
+                self._submit(s.resend(context, text, supersede_from=supersede_from))
             case cmd.ReadAloud(text=text):
                 self._submit(s.read_aloud(text))
             case cmd.ApplySettings(settings=settings):

@@ -203,6 +203,9 @@ class ChatView(QScrollArea):
         self.setWidget(self.inner)
         self.bubbles: list[MessageBubble] = []
         self._pending_by_turn: dict[str, MessageBubble] = {}
+        # After truncate() the replaced turn may still report (tokens, its end) until the new turn's message
+        # is saved; the core reports in order, so everything before that "saved" belongs to replaced turns.
+        self.replacing = False
         self.verticalScrollBar().rangeChanged.connect(self._stick_to_bottom)
         self._follow = True
 
@@ -212,6 +215,7 @@ class ChatView(QScrollArea):
             bubble.deleteLater()
         self.bubbles.clear()
         self._pending_by_turn.clear()
+        self.replacing = False
         self.empty.show()
 
     def add_message(
@@ -256,15 +260,44 @@ class ChatView(QScrollArea):
         return bubble
 
     def append_token(self, turn_id: str, text: str) -> None:
-        self.reply_bubble(turn_id).append(text)
+        if not self.replacing:
+            self.reply_bubble(turn_id).append(text)
 
-    def finish_turn(self, turn_id: str, text: str, interrupted: bool, timings: dict[str, float]) -> None:
+    def on_saved(self, turn_id: str, message_id: int) -> None:
+        """The core stored a user message: give its bubble (the last user one not stored yet) the id."""
+        self.replacing = False
+        bubble = next((b for b in reversed(self.bubbles) if b.role == "user"), None)
+        if bubble is not None and bubble.message_id is None:
+            bubble.message_id = message_id
+            bubble.turn_id = turn_id
+
+    def finish_turn(
+        self,
+        turn_id: str,
+        text: str,
+        interrupted: bool,
+        timings: dict[str, float],
+        *,
+        reply_message_id: int | None = None,
+    ) -> None:
+        if self.replacing:
+            return
         bubble = self._pending_by_turn.pop(turn_id, None)
-        if bubble is None:
-            if not text:
-                return
+        if bubble is None and text:
             bubble = self.add_message("assistant", "", turn_id=turn_id)
-        bubble.finish(text, interrupted, timings)
+        if bubble is not None:
+            bubble.finish(text, interrupted, timings)
+            bubble.message_id = reply_message_id
+
+    def truncate(self, index: int) -> None:
+        """Drop bubble ``index`` and every later one (regenerate / edit-and-resend replace them)."""
+        for bubble in self.bubbles[index:]:
+            self._pending_by_turn.pop(bubble.turn_id, None)
+            bubble.deleteLater()
+        del self.bubbles[index:]
+        self.replacing = True
+        if not self.bubbles:
+            self.empty.show()
 
     def context_before(self, index: int) -> tuple[tuple[str, str], ...]:
         return tuple((b.role, b.text) for b in self.bubbles[:index] if b.text)

@@ -74,15 +74,13 @@ class Search:
 
 
 @dataclass(frozen=True, slots=True)
-class Regenerate:
-    context: tuple[tuple[str, str], ...]
-    user_text: str
+class Resend:
+    """Regenerate a reply or send an edited message: ``text`` is answered with only ``context`` before it,
+    and the stored message ``supersede_from`` and everything after it are replaced (None: nothing stored yet)."""
 
-
-@dataclass(frozen=True, slots=True)
-class EditResend:
     context: tuple[tuple[str, str], ...]
     text: str
+    supersede_from: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +95,6 @@ class ApplySettings:
 
 Command = (
     SendText | PressTalk | ReleaseTalk | SetHandsFree | Stop | NewConversation | OpenConversation
-    | RenameConversation | PinConversation | DeleteConversation | RestoreConversation | Search | Regenerate
-    | EditResend | ReadAloud | ApplySettings
+    | RenameConversation | PinConversation | DeleteConversation | RestoreConversation | Search | Resend
+    | ReadAloud | ApplySettings
 )

@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         b.sig_failed.connect(self.on_failed)
         b.sig_audio.connect(self.on_audio)
         b.sig_transcript.connect(self.on_transcript)
+        b.sig_saved.connect(self.chat.on_saved)
         b.sig_token.connect(self.chat.append_token)
         b.sig_chunk.connect(self.on_chunk)
         b.sig_finished.connect(self.on_finished)
@@ -281,18 +282,22 @@ class MainWindow(QMainWindow):
         self.undo_bar.hide()
 
     def regenerate(self, index: int) -> None:
+        """A new answer to the question before reply ``index``; the old answer (and anything after it) goes."""
         users = [i for i, b in enumerate(self.chat.bubbles[:index]) if b.role == "user"]
-        if not users:
-            return
-        user_index = users[-1]
-        text = self.chat.bubbles[user_index].text
-        self.chat.add_message("user", text)
-        self.bridge.send(cmd.Regenerate(self.chat.context_before(user_index), text))
+        if users:
+            self._resend_from(users[-1], self.chat.bubbles[users[-1]].text)
 
     def edit_and_resend(self, index: int, text: str) -> None:
+        """Replace user message ``index`` (and everything after it) with ``text`` and answer that."""
+        self._resend_from(index, text)
+
+    def _resend_from(self, index: int, text: str) -> None:
+        # Like the store: the conversation from this message on is replaced, not appended to.
         context = self.chat.context_before(index)
+        supersede_from = self.chat.bubbles[index].message_id
+        self.chat.truncate(index)
         self.chat.add_message("user", text)
-        self.bridge.send(cmd.EditResend(context, text))
+        self.bridge.send(cmd.Resend(context, text, supersede_from))
 
     def open_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
@@ -348,14 +353,15 @@ class MainWindow(QMainWindow):
             self.hands_free.setEnabled(False)
 
     def on_transcript(self, turn_id: str, text: str) -> None:
-        if text:
+        if text and not self.chat.replacing:
             self.chat.add_message("user", text, turn_id=turn_id)
 
     def on_chunk(self, chunk: AudioChunk, offset: float) -> None:
         self.avatar.add_chunk(chunk, offset)
 
     def on_finished(self, event: TurnFinished) -> None:
-        self.chat.finish_turn(event.turn_id, event.reply_text, event.interrupted, event.timings)
+        self.chat.finish_turn(event.turn_id, event.reply_text, event.interrupted, event.timings,
+                              reply_message_id=event.reply_message_id)
         text = describe_timings(event.timings)
         self.timings_label.setText(text + ("  (interrupted)" if event.interrupted else ""))
         self.sidebar.select(self.bridge.session.conversation_id)
@@ -403,6 +409,7 @@ class MainWindow(QMainWindow):
 
     def on_error(self, message: str) -> None:
         log.warning("shown to the user: %s", message)
+        self.chat.replacing = False  # a regenerate/edit that failed must not mute the next reply
         self.statusBar().showMessage(message.splitlines()[0], 10_000)
         self.show_banner(message)
 

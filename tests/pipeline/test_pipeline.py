@@ -67,7 +67,7 @@ def test_voice_turn_events_flow_in_order_and_audio_reaches_the_sink() -> None:
     results = asyncio.run(pipeline.listen(source, barge_in=False))
     assert len(results) == 1
     order = kinds(events)
-    assert order[:4] == ["SpeechStarted", "SpeechEnded", "Transcript", "Token"]
+    assert order[:5] == ["SpeechStarted", "SpeechEnded", "Transcript", "UserMessageSaved", "Token"]
     assert order[-1] == "TurnFinished"
     first_chunk = next(i for i, e in enumerate(events) if isinstance(e, SpeechChunk))
     first_sentence = next(i for i, e in enumerate(events) if isinstance(e, Sentence))

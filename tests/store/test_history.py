@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,37 @@ def test_open_default_uses_the_data_folder(tmp_path: Path, monkeypatch: pytest.M
     with Store.open_default() as store:
         store.create_conversation("x")
     assert (tmp_path / "from-env" / "visage.db").is_file()
+
+
+def test_regenerating_replaces_the_rest_of_the_conversation_and_keeps_it_out_of_sight(store: Store) -> None:
+    cid = store.create_conversation()
+    question = store.add_message(cid, "user", "Name a fruit.")
+    store.add_message(cid, "assistant", "A kumquat.")
+    store.add_message(cid, "user", "Why that one?")
+    store.add_message(cid, "assistant", "It is small.")
+    store.add_message(cid, "user", "Name a fruit.", supersede_from=question)
+    store.add_message(cid, "assistant", "An apple.")
+    conv = store.get_conversation(cid)
+    assert [(m.role, m.text) for m in conv.messages] == [("user", "Name a fruit."), ("assistant", "An apple.")]
+    assert conv.message_count == 2
+    assert store.list_conversations()[0].message_count == 2
+    assert store.search("kumquat") == [] and store.search("small") == []
+    assert [hit.snippet for hit in store.search("apple")] == ["An [apple]."]
+    assert "kumquat" not in store.export([cid], "md")
+
+
+def test_a_replace_that_cannot_be_saved_leaves_the_old_conversation_whole(store: Store) -> None:
+    cid = store.create_conversation()
+    question = store.add_message(cid, "user", "Name a fruit.")
+    store.add_message(cid, "assistant", "A kumquat.")
+    with sqlite3.connect(store.path) as db:  # the insert of the new message fails inside the transaction
+        db.execute("CREATE TRIGGER boom BEFORE INSERT ON messages WHEN new.text = 'boom'"
+                   " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
+    with pytest.raises(StorageError):
+        store.add_message(cid, "user", "boom", supersede_from=question)
+    assert [m.text for m in store.get_conversation(cid).messages] == ["Name a fruit.", "A kumquat."]
+    other = store.create_conversation()
+    with pytest.raises(NotFoundError, match="not a current message"):
+        store.add_message(other, "user", "Hijack.", supersede_from=question)
+    assert store.get_conversation(other).messages == []
+    assert [m.text for m in store.get_conversation(cid).messages] == ["Name a fruit.", "A kumquat."]

@@ -9,15 +9,20 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from app.ui import commands as cmd
 from app.ui.chat import ChatView
 from tests.ui.conftest import FileAudio, NoAudio
 
 pytestmark = pytest.mark.real_models
 
 
-def rows(data_dir: Path) -> list[tuple[str, str, int]]:
+def rows(data_dir: Path, *, replaced: bool = False) -> list[tuple[str, str, int]]:
+    """The conversation's messages as stored (``replaced``: the ones regenerate/edit replaced instead)."""
+    which = "is not null" if replaced else "is null"
     with sqlite3.connect(data_dir / "visage.db") as db:
-        return db.execute("select role, text, interrupted from messages order by id").fetchall()
+        return db.execute(
+            f"select role, text, interrupted from messages where superseded_at {which} order by id"
+        ).fetchall()
 
 
 def send(qtbot, window, text: str):  # type: ignore[no-untyped-def]
@@ -34,11 +39,18 @@ def test_copy_regenerate_and_edit_and_resend(qtbot, open_window, ui_env: Path) -
     qtbot.mouseClick(reply.buttons["copy"], Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == first.reply_text == reply.text
 
+    second = send(qtbot, window, "Why that one?")
     with qtbot.waitSignal(window.bridge.sig_finished, timeout=60_000) as again:
         qtbot.mouseClick(reply.buttons["regenerate"], Qt.MouseButton.LeftButton)
+    # Regenerating the first reply replaces it and everything after it: in the window and in the history
     assert again.args[0].user_text == "Name a fruit."
-    assert [b.role for b in window.chat.bubbles] == ["user", "assistant", "user", "assistant"]
-    assert window.chat.bubbles[3].text == again.args[0].reply_text
+    assert [b.role for b in window.chat.bubbles] == ["user", "assistant"]
+    assert window.chat.bubbles[1].text == again.args[0].reply_text
+    assert rows(ui_env) == [("user", "Name a fruit.", 0), ("assistant", again.args[0].reply_text, 0)]
+    assert rows(ui_env, replaced=True) == [
+        ("user", "Name a fruit.", 0), ("assistant", first.reply_text, 0),
+        ("user", "Why that one?", 0), ("assistant", second.reply_text, 0),
+    ]  # kept, not lost, but no longer part of the conversation
 
     user = window.chat.bubbles[0]
     qtbot.mouseClick(user.buttons["edit"], Qt.MouseButton.LeftButton)
@@ -49,11 +61,22 @@ def test_copy_regenerate_and_edit_and_resend(qtbot, open_window, ui_env: Path) -
     with qtbot.waitSignal(window.bridge.sig_finished, timeout=60_000) as edited:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert edited.args[0].user_text == "Name a vegetable."
-    assert window.chat.bubbles[-2].text == "Name a vegetable."
-    assert window.chat.bubbles[-1].text == edited.args[0].reply_text
+    assert [(b.role, b.text) for b in window.chat.bubbles] == [
+        ("user", "Name a vegetable."), ("assistant", edited.args[0].reply_text)]
     # the edited question was asked without the later exchanges in the model's context
     assert window.bridge.session.pipeline.history[0].content == "Name a vegetable."  # type: ignore[union-attr]
-    assert [r[0] for r in rows(ui_env)] == ["user", "assistant"] * 3
+    assert rows(ui_env) == [("user", "Name a vegetable.", 0), ("assistant", edited.args[0].reply_text, 0)]
+    # Reopening the conversation shows exactly what the window showed; search finds only the current words
+    conversation_id = window.bridge.session.conversation_id
+    with qtbot.waitSignal(window.bridge.sig_conversation, timeout=10_000):
+        window.bridge.send(cmd.OpenConversation(conversation_id))
+    assert [(b.role, b.text) for b in window.chat.bubbles] == [
+        ("user", "Name a vegetable."), ("assistant", edited.args[0].reply_text)]
+    current = {b.message_id for b in window.chat.bubbles}
+    assert None not in current
+    with qtbot.waitSignal(window.bridge.sig_search, timeout=10_000) as found:
+        window.bridge.send(cmd.Search("why that one"))
+    assert all(hit.message_id in current for hit in found.args[1])  # the replaced question is not found
 
     # read aloud with no speakers says why instead of failing silently
     with qtbot.waitSignal(window.bridge.sig_notice, timeout=10_000) as notice:
