@@ -1,19 +1,22 @@
-"""Microphone and speaker checks for the first-run welcome: a level meter and a test tone. Qt-free.
+"""Microphone and speaker checks for the welcome and the settings: a level meter and a test tone. Qt-free.
 
-With no sound card (or no PortAudio) every function raises :class:`AudioDeviceError` with the reason;
-the caller says so and carries on: text chat does not need audio.
+Both work on the same audio sources and sinks as a conversation (``AudioBackend.open_source`` /
+``open_sink``), so they check the devices a turn will use. With no sound card (or no PortAudio) opening
+them raises :class:`AudioDeviceError` with the reason; the caller says so and carries on: text chat does
+not need audio.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 import numpy as np
 
-from app.core.audio_device import _device_arg, _sounddevice, list_devices
+from app.core.audio_device import list_devices
+from app.core.audio_io import AudioSink, AudioSource
 from app.core.errors import AudioDeviceError
+from engines.base import AudioChunk
 
 log = logging.getLogger(__name__)
 
@@ -48,42 +51,65 @@ def devices_summary() -> tuple[list[str], list[str]]:
     return [d.name for d in devices if d.inputs], [d.name for d in devices if d.outputs]
 
 
-def play_tone(device: str | None = None) -> None:
-    """Play the test tone on ``device`` (default output) and return at once."""
-    sd = _sounddevice()
+TONE_RATE = 48_000
+
+
+def play_tone(sink: AudioSink, *, seconds: float = 0.8) -> None:
+    """Play the test tone on ``sink`` until it has been heard, then close the sink (blocks ~``seconds``).
+
+    Any AudioSink: the speakers (``SpeakerSink``) or, in tests, a file-backed one.
+    """
     try:
-        sd.play(tone(), 48_000, device=_device_arg(device))
+        sink.play(AudioChunk(pcm=tone(seconds, TONE_RATE), sample_rate=TONE_RATE, text="test tone"))
+        sink.drain(timeout=seconds + 2.0)
+    except AudioDeviceError:
+        raise
     except Exception as err:  # PortAudioError, ValueError for an unknown device
         raise AudioDeviceError(f"Cannot play on the speakers: {err}",
                                hint="Pick another output device; text chat works without sound.") from None
+    finally:
+        try:
+            sink.close()
+        except Exception:
+            log.debug("closing the speakers failed", exc_info=True)
 
 
-class MicLevel:
-    """Opens the microphone and keeps the latest level (0–1) for a meter; ``close()`` stops it."""
+class LevelMeter:
+    """Reads an :class:`AudioSource` in its own thread and keeps the latest level (0–1) and the peak.
 
-    def __init__(self, device: str | None = None, rate: int = 16_000) -> None:
-        sd = _sounddevice()
+    For the microphone meters of the welcome and the settings; ``close()`` stops reading and closes the
+    source. ``error`` holds what went wrong if the source failed while running.
+    """
+
+    def __init__(self, source: AudioSource, *, frame_samples: int = 800) -> None:
+        self.source = source
         self.value = 0.0
         self.peak = 0.0
-        self._lock = threading.Lock()
-        try:
-            self.stream: Any = sd.InputStream(samplerate=rate, channels=1, dtype="float32",
-                                              device=_device_arg(device), blocksize=rate // 20,
-                                              callback=self._callback)
-            self.stream.start()
-        except Exception as err:
-            raise AudioDeviceError(f"Cannot open the microphone: {err}",
-                                   hint="Pick another input device; text chat works without a microphone.") from None
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(frame_samples,), name="visage-level", daemon=True)
+        self._thread.start()
 
-    def _callback(self, indata: np.ndarray, frames: int, t: Any, status: Any) -> None:
-        value = level(indata[:, 0])
-        with self._lock:
-            self.value = value
-            self.peak = max(self.peak, value)
+    def _run(self, frame_samples: int) -> None:
+        try:
+            for frame in self.source.frames(frame_samples):
+                if self._stop.is_set():
+                    break
+                self.value = level(frame)
+                self.peak = max(self.peak, self.value)
+        except Exception as err:
+            self.error = str(err)
+            log.info("level meter stopped: %s", err)
+        self.value = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def close(self) -> None:
+        self._stop.set()
         try:
-            self.stream.stop()
-            self.stream.close()
+            self.source.close()
         except Exception:
             log.debug("closing the microphone failed", exc_info=True)
+        self._thread.join(timeout=1.0)

@@ -121,6 +121,14 @@ class DeviceAudio:
         return SpeakerSink(self.settings.audio.output_device)
 
 
+def audio_with_devices(audio: AudioBackend, input_device: str | None, output_device: str | None) -> AudioBackend:
+    """``audio`` as it would be with other devices chosen (the settings' sound check before saving)."""
+    if isinstance(audio, DeviceAudio):
+        devices = audio.settings.audio.model_copy(update={"input_device": input_device, "output_device": output_device})
+        return DeviceAudio(audio.settings.model_copy(update={"audio": devices}))
+    return audio  # a file-backed or test backend has no devices to choose
+
+
 class PushToTalk:
     """Records the microphone between :meth:`start` and :meth:`finish` in its own thread."""
 

@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         from app.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.bridge.settings, theme=self.theme, parent=self,
-                                data_dir=self.bridge.session.data_dir)
+                                data_dir=self.bridge.session.data_dir, audio=self.bridge.session.audio)
         if dialog.exec():
             self.apply_settings(dialog)
 

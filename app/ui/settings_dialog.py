@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,6 +33,8 @@ from PySide6.QtWidgets import (
 from app.core import config as config_mod
 from app.core.config import Settings
 from app.core.errors import VisageError
+from app.core.session import AudioBackend, DeviceAudio, audio_with_devices
+from app.ui.sound_check import SoundCheck
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def _with_browse(edit: QLineEdit, pick: Any) -> QWidget:
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, *, theme: str | None = None, parent: QWidget | None = None,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, audio: AudioBackend | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Visage settings")
         self.setMinimumWidth(560)
@@ -107,6 +110,8 @@ class SettingsDialog(QDialog):
         self.devices_note = QLabel()
         self.devices_note.setWordWrap(True)
         self._fill_devices(settings)
+        self.audio = audio if audio is not None else DeviceAudio(settings)
+        self.sound_check = SoundCheck(self.chosen_audio)
         self.theme = QComboBox()
         self.theme.addItems(["system", "light", "dark"])
         self.theme.setCurrentText(theme or settings.ui.theme)
@@ -117,9 +122,11 @@ class SettingsDialog(QDialog):
         form.addRow("Microphone", self.input_device)
         form.addRow("Speakers", self.output_device)
         form.addRow("", self.devices_note)
+        form.addRow("Sound check", self.sound_check)
         form.addRow("Theme", self.theme)
         form.addRow("Data folder", _with_browse(self.data_dir, self._pick_data_dir))
         tabs.addTab(general, "Audio && app")
+        self.audio_tab = general
 
         # avatar (default character or the user's photo) and opt-in sync
         from app.core import paths
@@ -131,6 +138,11 @@ class SettingsDialog(QDialog):
         self.sync_page = SyncPage(settings.sync)
         tabs.addTab(self.sync_page, "Sync")
         self.tabs = tabs
+        # The microphone is open only while the audio page shows, on the devices chosen there.
+        tabs.currentChanged.connect(self._audio_page_shown)
+        for combo in (self.input_device, self.output_device):
+            combo.currentIndexChanged.connect(lambda _i: self._audio_page_shown())
+        self.finished.connect(lambda _code: self.sound_check.stop())
 
         self.error = QLabel()
         self.error.setObjectName("settings_error")
@@ -147,6 +159,20 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     # ---- devices ----
+    def chosen_audio(self) -> AudioBackend:
+        """The audio backend with the devices chosen in this dialog (for the sound check)."""
+        return audio_with_devices(self.audio, self.input_device.currentData(), self.output_device.currentData())
+
+    def _audio_page_shown(self) -> None:
+        if self.tabs.currentWidget() is self.audio_tab and self.isVisible():
+            self.sound_check.start()
+        else:
+            self.sound_check.stop()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._audio_page_shown()
+
     def _fill_devices(self, settings: Settings) -> None:
         for combo in (self.input_device, self.output_device):
             combo.addItem("System default", None)

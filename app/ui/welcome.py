@@ -3,7 +3,7 @@
 Shown by :func:`app.ui.main.main` over the window when ``[ui] first_run_done`` is false (a new install:
 no settings file yet). The models keep loading in the background meanwhile. Pages:
 
-1. **Sound**: a live microphone level meter and a test tone on the speakers (sounddevice). With no
+1. **Sound**: a live microphone level meter and a test tone (:mod:`app.ui.sound_check`). With no
    sound card it says so and carries on: text chat works without audio.
 2. **Avatar**: the default character or the user's photo (the face is found once,
    :func:`engines.avatar.photo.ensure_photo_avatar`, and cached in ``<data>/avatars``).
@@ -21,14 +21,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -40,6 +38,8 @@ from PySide6.QtWidgets import (
 from app.core import config as config_mod
 from app.core.config import Settings
 from app.core.errors import VisageError
+from app.core.session import AudioBackend, DeviceAudio
+from app.ui.sound_check import SoundCheck
 
 log = logging.getLogger(__name__)
 
@@ -52,31 +52,18 @@ def _label(text: str = "") -> QLabel:
 
 
 class SoundPage(QWizardPage):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, audio: AudioBackend | None = None) -> None:
         super().__init__()
         self.setTitle("Microphone and speakers")
         self.setSubTitle("Say something: the bar should move. Then play the test tone.")
         self.settings = settings
-        self.mic: Any = None
+        self.audio = audio if audio is not None else DeviceAudio(settings)
         self.status = _label()
-        self.meter = QProgressBar()
-        self.meter.setRange(0, 100)
-        self.meter.setTextVisible(False)
-        self.tone_button = QPushButton("Play test tone")
-        self.tone_button.clicked.connect(self.play_tone)
-        self.tone_status = _label()
+        self.check = SoundCheck(lambda: self.audio)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
-        layout.addWidget(QLabel("Microphone level"))
-        layout.addWidget(self.meter)
-        row = QHBoxLayout()
-        row.addWidget(self.tone_button)
-        row.addWidget(self.tone_status, 1)
-        layout.addLayout(row)
+        layout.addWidget(self.check)
         layout.addStretch(1)
-        self.timer = QTimer(self)
-        self.timer.setInterval(50)
-        self.timer.timeout.connect(self._update_meter)
         self.has_input = self.has_output = False
 
     def initializePage(self) -> None:
@@ -87,6 +74,9 @@ class SoundPage(QWizardPage):
         except VisageError as err:
             mics, speakers = [], []
             self.status.setText(f"No sound card: {err.message} Voice is off; text chat works. You can go on.")
+        if not isinstance(self.audio, DeviceAudio):  # a file-backed backend: its file is the device
+            mics, speakers = mics or ["audio file"], speakers or ["audio file"]
+            self.status.clear()
         self.has_input, self.has_output = bool(mics), bool(speakers)
         if not mics and not speakers:
             if not self.status.text():
@@ -95,33 +85,15 @@ class SoundPage(QWizardPage):
             mic = self.settings.audio.input_device or (mics[0] if mics else "none")
             speaker = self.settings.audio.output_device or (speakers[0] if speakers else "none")
             self.status.setText(f"Microphone: {mic}. Speakers: {speaker}.")
-        self.tone_button.setEnabled(self.has_output)
-        self.meter.setEnabled(self.has_input)
+        self.check.tone_button.setEnabled(self.has_output)
+        self.check.meter_widget.setEnabled(self.has_input)
         if self.has_input:
-            try:
-                self.mic = audio_check.MicLevel(self.settings.audio.input_device)
-                self.timer.start()
-            except VisageError as err:
-                self.status.setText(f"{self.status.text()} {err.message}")
-
-    def _update_meter(self) -> None:
-        if self.mic is not None:
-            self.meter.setValue(int(100 * self.mic.value))
-
-    def play_tone(self) -> None:
-        from app.core import audio_check
-
-        try:
-            audio_check.play_tone(self.settings.audio.output_device)
-            self.tone_status.setText("Playing a 440 Hz tone — did you hear it?")
-        except VisageError as err:
-            self.tone_status.setText(err.message)
+            self.check.start()
+        else:
+            self.check.mic_status.clear()
 
     def stop(self) -> None:
-        self.timer.stop()
-        if self.mic is not None:
-            self.mic.close()
-            self.mic = None
+        self.check.stop()
 
     def cleanupPage(self) -> None:
         self.stop()
@@ -259,13 +231,13 @@ class ModelsPage(QWizardPage):
 
 class WelcomeWizard(QWizard):
     def __init__(self, settings: Settings, data_dir: Path, *, hardware_info: Any = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, audio: AudioBackend | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Visage")
         self.setMinimumSize(620, 440)
         self.settings = settings
         self.result_settings: Settings | None = None
-        self.sound = SoundPage(settings)
+        self.sound = SoundPage(settings, audio)
         self.avatar = AvatarPage(settings, Path(data_dir))
         self.models = ModelsPage(settings, hardware_info)
         for page in (self.sound, self.avatar, self.models):
@@ -295,7 +267,7 @@ def show_welcome(window: QWidget, bridge: Any, data_dir: Path) -> WelcomeWizard:
     """Open the welcome over ``window`` (not blocking: the models keep loading); apply the result."""
     from app.ui import commands as cmd
 
-    wizard = WelcomeWizard(bridge.settings, data_dir, parent=window)
+    wizard = WelcomeWizard(bridge.settings, data_dir, parent=window, audio=bridge.session.audio)
 
     def done(_code: int) -> None:
         if wizard.result_settings is not None:

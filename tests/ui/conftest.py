@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
 
+from app.core import audio_check
 from app.core.audio_io import FileAudioSink, FileAudioSource
 from app.core.config import Settings
 from app.core.errors import AudioDeviceError
@@ -110,3 +112,25 @@ def open_window(qtbot, ui_env: Path, cached_loader) -> Iterator[Callable[..., ob
     yield make
     for window in windows:
         window.close()
+
+
+def voice_then_silence() -> np.ndarray:
+    """1.5 s of a -23 dBFS tone (a voice-like level) and then 4 s of silence, at 16 kHz."""
+    t = np.arange(24_000) / 16_000
+    return np.concatenate([0.1 * np.sin(2 * np.pi * 220 * t), np.zeros(64_000)]).astype(np.float32)
+
+
+def check_sound(qtbot: Any, check: Any, audio: FileAudio) -> None:
+    """The meter follows the microphone file up and back down; the tone reaches the speaker file."""
+    qtbot.waitUntil(lambda: check.meter_widget.value() >= 50, timeout=5000)
+    assert check.meter_widget.value() <= 80
+    qtbot.waitUntil(lambda: check.meter_widget.value() == 0, timeout=5000)  # the silence after the voice
+    assert check.meter is not None and check.meter.running  # still listening, not just the end of the file
+    check.tone_button.click()
+    assert not check.tone_button.isEnabled()
+    qtbot.waitUntil(lambda: "did you hear" in check.tone_status.text(), timeout=5000)
+    assert check.tone_button.isEnabled()
+    played = audio.sinks[-1].audio
+    rate = audio.sinks[-1].sample_rate
+    assert abs(played.size / rate - 0.8) < 0.05
+    assert abs(np.argmax(np.abs(np.fft.rfft(played))) * rate / played.size - audio_check.TONE_HZ) < 3

@@ -52,3 +52,21 @@ def test_valid_settings_are_saved_to_the_config_file(qtbot, open_window, ui_env:
     assert saved.ui.theme == "dark"
     assert saved.persona.system_prompt == "You are Visage. Answer in one sentence."
     assert saved.llm.n_ctx == 4096
+
+
+def test_the_audio_page_has_a_live_level_meter_and_a_test_tone(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.conftest import FileAudio, check_sound, voice_then_silence
+
+    audio = FileAudio(voice_then_silence(), voice_then_silence())
+    dialog = SettingsDialog(config.Settings(), audio=audio)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert audio.sources == []  # the microphone stays closed until its page is shown
+    dialog.tabs.setCurrentWidget(dialog.audio_tab)
+    check_sound(qtbot, dialog.sound_check, audio)
+    dialog.tabs.setCurrentIndex(0)  # leaving the page closes the microphone
+    qtbot.waitUntil(lambda: audio.sources[0]._closed.is_set(), timeout=3000)
+    dialog.tabs.setCurrentWidget(dialog.audio_tab)  # and coming back opens it again
+    qtbot.waitUntil(lambda: len(audio.sources) == 2 and dialog.sound_check.meter_widget.value() >= 50, timeout=5000)
+    dialog.reject()
+    qtbot.waitUntil(lambda: audio.sources[1]._closed.is_set(), timeout=3000)

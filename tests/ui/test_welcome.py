@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -20,6 +21,7 @@ from app.ui.models_dialog import ModelsDialog
 from app.ui.welcome import WelcomeWizard, show_welcome
 from tests.conftest import missing_tool
 from tests.models.conftest import ModelServer, fake_gguf, model_server, sha  # noqa: F401 (fixture)
+from tests.ui.conftest import FileAudio, NoAudio, check_sound, voice_then_silence
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTRAIT = ROOT / "assets" / "avatars" / "astronaut" / "astronaut.png"
@@ -44,7 +46,7 @@ def test_without_a_sound_card_it_says_so_and_goes_on(qtbot: Any, tmp_path: Path,
     qtbot.addWidget(wizard)
     wizard.show()
     assert "No sound card" in wizard.sound.status.text() and "text chat works" in wizard.sound.status.text()
-    assert not wizard.sound.tone_button.isEnabled()
+    assert not wizard.sound.check.tone_button.isEnabled()
     wizard.next()
     assert wizard.currentPage() is wizard.avatar
     wizard.next()
@@ -58,31 +60,33 @@ def test_without_a_sound_card_it_says_so_and_goes_on(qtbot: Any, tmp_path: Path,
     assert wizard.result_settings is not None and wizard.result_settings.ui.first_run_done
 
 
-def test_mic_meter_moves_and_the_tone_plays(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            machine: hardware.HardwareInfo) -> None:
-    played: list[str | None] = []
-
-    class Mic:
-        def __init__(self, device: str | None = None) -> None:
-            self.value = audio_check.level(0.1 * np.sin(np.linspace(0, 600, 1600)).astype(np.float32))
-            self.closed = False
-
-        def close(self) -> None:
-            self.closed = True
-
+def test_mic_meter_follows_the_microphone_and_the_tone_plays(qtbot: Any, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            machine: hardware.HardwareInfo) -> None:
     monkeypatch.setattr(audio_check, "devices_summary", lambda: (["USB mic"], ["Speakers"]))
-    monkeypatch.setattr(audio_check, "MicLevel", Mic)
-    monkeypatch.setattr(audio_check, "play_tone", lambda device=None: played.append(device))
-    wizard = WelcomeWizard(Settings(), tmp_path, hardware_info=machine)
+    audio = FileAudio(voice_then_silence())
+    wizard = WelcomeWizard(Settings(), tmp_path, hardware_info=machine, audio=audio)
     qtbot.addWidget(wizard)
     wizard.show()
-    qtbot.waitUntil(lambda: wizard.sound.meter.value() > 0, timeout=3000)
-    assert 50 <= wizard.sound.meter.value() <= 80  # a -23 dBFS voice-like level
-    wizard.sound.tone_button.click()
-    assert played == [None] and "440 Hz" in wizard.sound.tone_status.text()
-    mic = wizard.sound.mic
-    wizard.reject()  # "Skip" also finishes the first run
-    assert mic.closed and wizard.result_settings is not None and wizard.result_settings.ui.first_run_done
+    assert "USB mic" in wizard.sound.status.text()
+    check_sound(qtbot, wizard.sound.check, audio)
+    wizard.reject()  # "Skip" also finishes the first run, and closes the microphone
+    qtbot.waitUntil(lambda: audio.sources[0]._closed.is_set(), timeout=3000)
+    assert wizard.result_settings is not None and wizard.result_settings.ui.first_run_done
+
+
+def test_the_tone_on_missing_speakers_says_what_to_do(qtbot: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      machine: hardware.HardwareInfo) -> None:
+    monkeypatch.setattr(audio_check, "devices_summary", lambda: (["USB mic"], ["Speakers"]))
+    wizard = WelcomeWizard(Settings(), tmp_path, hardware_info=machine, audio=NoAudio())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    check = wizard.sound.check
+    qtbot.waitUntil(lambda: "No microphone level" in check.mic_status.text(), timeout=5000)
+    check.tone_button.click()
+    qtbot.waitUntil(lambda: check.tone_button.isEnabled(), timeout=5000)
+    assert "no speakers" in check.tone_status.text()
 
 
 def test_audio_check_helpers() -> None:
@@ -127,6 +131,7 @@ def test_show_welcome_applies_the_result_through_the_bridge(qtbot: Any, tmp_path
         def __init__(self) -> None:
             self.settings = Settings()
             self.sent: list[Any] = []
+            self.session = SimpleNamespace(audio=NoAudio())
 
         def send(self, command: Any) -> None:
             self.sent.append(command)
