@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,7 +35,9 @@ from app.core import config as config_mod
 from app.core.config import Settings
 from app.core.errors import VisageError
 from app.core.session import AudioBackend, DeviceAudio, audio_with_devices
+from app.ui.jobs import thread_job
 from app.ui.sound_check import SoundCheck
+from engines.tts import edge
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,25 @@ class SettingsDialog(QDialog):
         self.tts_engine.addItems(TTS_ENGINES)
         self.tts_engine.setCurrentText(settings.tts.engine)
         self.voice = QLineEdit(settings.tts.voice)
-        self.edge_voice = QLineEdit(settings.tts.edge_voice)
+        from app.core import paths
+
+        self.data_folder = Path(data_dir or paths.data_dir(settings.data_dir))
+        self.edge_voice = QComboBox()
+        self.edge_voice.setObjectName("edge_voice")
+        self.edge_voice.setEditable(True)
+        self.edge_voice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = self.edge_voice.completer()
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)  # type "de-" or "Sonia"
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.edge_voices: list[Any] = []  # engines.tts.edge.EdgeVoice, once a list is known
+        self.edge_status = QLabel()
+        self.edge_status.setObjectName("edge_status")
+        self.edge_status.setWordWrap(True)
+        self.edge_load = QPushButton("Load online voices")
+        self.edge_load.clicked.connect(self.load_edge_voices)
+        self._edge_job: Any = None
+        self._show_edge_voices(edge.load_voice_list(self.edge_voices_file), fresh=False)
+        self.edge_voice.setCurrentText(settings.tts.edge_voice)
         self.persona_name = QLineEdit(settings.persona.name)
         self.system_prompt = QPlainTextEdit(settings.persona.system_prompt)
         self.system_prompt.setMaximumHeight(110)
@@ -99,10 +120,17 @@ class SettingsDialog(QDialog):
         form = QFormLayout(voice)
         form.addRow("Voice engine", self.tts_engine)
         form.addRow("Piper voice (.onnx)", _with_browse(self.voice, self._pick_voice))
-        form.addRow("edge-tts voice (online)", self.edge_voice)
+        edge_row = QWidget()
+        row = QHBoxLayout(edge_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edge_voice, 1)
+        row.addWidget(self.edge_load)
+        form.addRow("edge-tts voice (online)", edge_row)
+        form.addRow("", self.edge_status)
         form.addRow("Assistant name", self.persona_name)
         form.addRow("Persona / system prompt", self.system_prompt)
         tabs.addTab(voice, "Voice && persona")
+        self.voice_tab = voice
 
         # audio devices, theme, data folder
         self.input_device = QComboBox()
@@ -129,11 +157,10 @@ class SettingsDialog(QDialog):
         self.audio_tab = general
 
         # avatar (default character or the user's photo) and opt-in sync
-        from app.core import paths
         from app.ui.photo_avatar import AvatarPage
         from app.ui.sync_ui import SyncPage
 
-        self.avatar_page = AvatarPage(settings.avatar, Path(data_dir or paths.data_dir(settings.data_dir)) / "avatars")
+        self.avatar_page = AvatarPage(settings.avatar, self.data_folder / "avatars")
         tabs.addTab(self.avatar_page, "Avatar")
         self.sync_page = SyncPage(settings.sync)
         tabs.addTab(self.sync_page, "Sync")
@@ -142,6 +169,7 @@ class SettingsDialog(QDialog):
         tabs.currentChanged.connect(self._audio_page_shown)
         for combo in (self.input_device, self.output_device):
             combo.currentIndexChanged.connect(lambda _i: self._audio_page_shown())
+        self.tts_engine.currentTextChanged.connect(lambda _t: self._audio_page_shown())
         self.finished.connect(lambda _code: self.sound_check.stop())
 
         self.error = QLabel()
@@ -168,6 +196,54 @@ class SettingsDialog(QDialog):
             self.sound_check.start()
         else:
             self.sound_check.stop()
+        # Someone who already speaks with edge-tts gets its current voice list without asking;
+        # with Piper nothing goes online until "Load online voices" is pressed.
+        if (self.tabs.currentWidget() is self.voice_tab and self.tts_engine.currentText() == "edge-tts"
+                and self._edge_job is None and self.isVisible()):
+            self.load_edge_voices()
+
+    # ---- edge-tts voices ----
+    @property
+    def edge_voices_file(self) -> Path:
+        return self.data_folder / "edge-voices.json"
+
+    def load_edge_voices(self) -> None:
+        """Fetch the online voice list in the background; offline, say so and keep what is known."""
+        self.edge_load.setEnabled(False)
+        self.edge_status.setText("Loading the online voices…")
+
+        def fetch() -> list[Any]:
+            voices = edge.list_voices()
+            try:
+                edge.save_voice_list(self.edge_voices_file, voices)
+            except VisageError as err:
+                log.info("could not keep the edge-tts voice list: %s", err)
+            return voices
+
+        self._edge_job = thread_job("load the online voices", fetch,
+                                    on_done=lambda voices: self._show_edge_voices(voices, fresh=True),
+                                    on_failed=self._edge_failed)
+
+    def _show_edge_voices(self, voices: list[Any], *, fresh: bool) -> None:
+        self.edge_load.setEnabled(True)
+        if not voices:
+            self.edge_status.setText("Press \"Load online voices\" to choose from the list (needs the internet).")
+            return
+        typed = self.edge_voice.currentText()
+        self.edge_voices = list(voices)
+        self.edge_voice.clear()
+        for i, v in enumerate(voices):
+            self.edge_voice.addItem(v.name)
+            self.edge_voice.setItemData(i, v.label, Qt.ItemDataRole.ToolTipRole)
+        self.edge_voice.setCurrentText(typed)
+        languages = len({v.locale for v in voices})
+        when = "" if fresh else " (the list saved last time)"
+        self.edge_status.setText(f"{len(voices)} online voices in {languages} languages{when}.")
+
+    def _edge_failed(self, message: str) -> None:
+        self.edge_load.setEnabled(True)
+        known = " The list saved last time is shown." if self.edge_voices else ""
+        self.edge_status.setText(f"{message}{known}")
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -237,7 +313,7 @@ class SettingsDialog(QDialog):
                            n_gpu_layers=self.gpu_layers.value())
         data["asr"].update(model=self.asr_model.text().strip(), language=self.asr_language.text().strip() or None)
         data["tts"].update(engine=self.tts_engine.currentText(), voice=self.voice.text().strip(),
-                           edge_voice=self.edge_voice.text().strip())
+                           edge_voice=self.edge_voice.currentText().strip())
         data["persona"].update(name=self.persona_name.text().strip(), system_prompt=self.system_prompt.toPlainText())
         data["audio"].update(input_device=self.input_device.currentData(),
                              output_device=self.output_device.currentData())
@@ -253,6 +329,10 @@ class SettingsDialog(QDialog):
         if settings.sync.enabled and not settings.sync.server_url:
             raise config_mod.ConfigError("Sync is on but has no server URL.",
                                          hint="Enter the server's URL on the Sync page, or turn sync off.")
+        if self.edge_voices and settings.tts.edge_voice not in {v.name for v in self.edge_voices}:
+            raise config_mod.ConfigError(
+                f"There is no online voice called {settings.tts.edge_voice!r}.",
+                hint="Pick one from the edge-tts voice list (type part of a name or a language such as de-DE).")
         from engines import models
 
         changed = self.original

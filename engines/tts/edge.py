@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import math
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
 from app.core.config import TTSSettings
 from app.core.errors import EngineError, NetworkError
+from app.core.files import write_text_atomic
 from engines.base import AudioChunk, EngineInfo, PhonemeTiming
 from engines.tts.text import split_sentences
 
@@ -155,3 +159,66 @@ def _is_network_error(err: BaseException) -> bool:
     import edge_tts.exceptions
 
     return isinstance(err, OSError | aiohttp.ClientError | edge_tts.exceptions.EdgeTTSException)
+
+
+# ---- the voice list (Settings > Voice) ----
+
+VOICE_LIST_HINT = (
+    "Check the internet connection and try again, type a voice name such as en-US-AriaNeural, "
+    'or use the offline Piper voice ([tts] engine = "piper").'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeVoice:
+    name: str  # the ShortName edge-tts takes, e.g. "en-GB-SoniaNeural"
+    locale: str
+    gender: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.gender}, {self.locale})"
+
+
+def list_voices(timeout_s: float = 10.0) -> list[EdgeVoice]:
+    """Every online voice, sorted by locale and name. NetworkError (with what to do) when offline.
+
+    Blocks up to ``timeout_s``: call it from a worker thread (not one that runs an asyncio loop).
+    """
+    import edge_tts
+
+    async def fetch() -> list[dict[str, object]]:
+        return await asyncio.wait_for(edge_tts.list_voices(), timeout_s)  # type: ignore[return-value]
+
+    try:
+        data = asyncio.run(fetch())
+    except TimeoutError as err:
+        raise NetworkError(f"The online voice list did not come within {timeout_s:g} s.",
+                           hint=VOICE_LIST_HINT) from err
+    except Exception as err:
+        if _is_network_error(err):
+            raise NetworkError(f"Cannot load the online voices: {type(err).__name__}: {err}",
+                               hint=VOICE_LIST_HINT) from err
+        raise
+    voices = [
+        EdgeVoice(str(v["ShortName"]), str(v.get("Locale", "")), str(v.get("Gender", "")))
+        for v in data
+        if isinstance(v, dict) and v.get("ShortName")
+    ]
+    if not voices:
+        raise NetworkError("The online voice service sent an empty voice list.", hint=VOICE_LIST_HINT)
+    return sorted(voices, key=lambda v: (v.locale, v.name))
+
+
+def save_voice_list(path: Path, voices: list[EdgeVoice]) -> None:
+    """Keep the last list on disk, so Settings can offer it offline too."""
+    write_text_atomic(path, json.dumps([asdict(v) for v in voices], indent=0))
+
+
+def load_voice_list(path: Path) -> list[EdgeVoice]:
+    """The list saved by :func:`save_voice_list`; empty if there is none or it is unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [EdgeVoice(str(v["name"]), str(v["locale"]), str(v["gender"])) for v in data]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
