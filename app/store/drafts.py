@@ -19,6 +19,9 @@ from app.store.fts import fts_query
 from app.store.history import Store, now_iso
 
 _SNIPPET_TOKENS = 16
+MARK_START, MARK_END = "\x02", "\x03"
+"""Around the matched words in :attr:`DraftHit.title_marked` and :attr:`DraftHit.text_snippet`
+(unlike ``[ ]``, never part of a draft's own text)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,18 @@ class DraftSummary:
 
 @dataclass(frozen=True)
 class DraftHit:
+    """A search hit; ``snippet`` is from the best-matching column, matches in ``[brackets]``."""
+
     draft_id: int
     title: str
     type: str
     snippet: str
     favourite: bool
     updated_at: str
+    #: the whole title, matches between MARK_START and MARK_END (control characters no text holds)
+    title_marked: str = ""
+    #: a stretch of the current text, marked the same way (its start when only the title matched)
+    text_snippet: str = ""
 
 
 @dataclass(frozen=True)
@@ -300,12 +309,14 @@ class DraftStore:
         with self._store._reading("search the drafts") as db:
             rows = db.execute(
                 "SELECT d.id, d.title, d.type,"
-                f" snippet(drafts_fts, -1, '[', ']', '…', {_SNIPPET_TOKENS}), d.favourite, d.updated_at"
+                f" snippet(drafts_fts, -1, '[', ']', '…', {_SNIPPET_TOKENS}), d.favourite, d.updated_at,"
+                " highlight(drafts_fts, 0, char(2), char(3)),"
+                f" snippet(drafts_fts, 1, char(2), char(3), '…', {_SNIPPET_TOKENS})"
                 " FROM drafts_fts JOIN drafts d ON d.id = drafts_fts.rowid"
                 f" WHERE drafts_fts MATCH ? AND d.deleted_at IS NULL{star}"
                 " ORDER BY drafts_fts.rank, d.id DESC LIMIT ?", [match, limit]).fetchall()
         return [DraftHit(draft_id=r[0], title=r[1], type=r[2], snippet=r[3], favourite=bool(r[4]),
-                         updated_at=r[5]) for r in rows]
+                         updated_at=r[5], title_marked=r[6], text_snippet=r[7]) for r in rows]
 
     def search_briefs(self, query: str, limit: int = 50) -> list[StoredBrief]:
         match = fts_query(query)

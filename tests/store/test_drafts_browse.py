@@ -7,7 +7,7 @@ import pytest
 
 from app.core.errors import ConfigError, NotFoundError
 from app.store import Store
-from app.store.drafts import DraftStore
+from app.store.drafts import MARK_END, MARK_START, DraftStore
 
 
 def make(drafts: DraftStore, title: str, text: str, *, brief_id: int | None = None) -> int:
@@ -78,3 +78,15 @@ def test_drafts_of_a_brief_are_one_generation_oldest_first(store: Store) -> None
     drafts.delete_draft(b)
     assert [d.id for d in drafts.drafts_of_brief(brief)] == [a, c]
     assert drafts.drafts_of_brief(12345) == []
+
+
+def test_hits_mark_the_title_and_the_text_apart_even_with_brackets_in_the_text(store: Store) -> None:
+    drafts = DraftStore(store)
+    draft = make(drafts, "Brightside Coffee (landing hero 1)", "Coffee for commuters\n[Start today]")
+    [hit] = drafts.search("coffee")
+    assert hit.draft_id == draft and hit.snippet == "Brightside [Coffee] (landing hero 1)"  # the CLI's, as before
+    assert hit.title_marked == f"Brightside {MARK_START}Coffee{MARK_END} (landing hero 1)"
+    assert hit.text_snippet == f"{MARK_START}Coffee{MARK_END} for commuters\n[Start today]"
+    [by_text] = drafts.search("today")
+    assert by_text.title_marked == "Brightside Coffee (landing hero 1)"
+    assert by_text.text_snippet == f"Coffee for commuters\n[Start {MARK_START}today{MARK_END}]"
