@@ -1,11 +1,13 @@
 """Background jobs for panels: run blocking work off the UI thread, get the result back as a signal.
 
-Two kinds, both answered on the UI thread through a :class:`Job`'s queued signals:
+Three kinds, all answered on the UI thread through a :class:`Job`'s queued signals:
 
 - :func:`core_job` runs a coroutine of the Qt-free session on the core loop (``bridge.call``); the
   copy studio uses it so its LLM calls queue on the LLM's own worker (``Session.run_llm``).
 - :func:`thread_job` runs a plain function in a small thread pool; for work that needs no engine
   (reading analytics with its own SQLite connection, finding a face in a photo).
+- :func:`worker_job` is a thread job whose function gets the :class:`Job`, to report progress and
+  honour Cancel (rendering a video clip with its own voice and avatar).
 
 A job never blocks the UI: the widget connects ``sig_done`` / ``sig_failed`` (and ``sig_progress``
 for items a callback hands over while the job runs) and returns at once.
@@ -121,6 +123,15 @@ def thread_job(name: str, fn: Callable[..., Any], *args: Any, on_done: Callback 
     job = Job(name)
     _connect(job, on_done, on_failed, None, on_cancelled)
     return job._watch(_pool.submit(fn, *args))
+
+
+def worker_job(name: str, fn: Callable[[Job], Any], *, on_done: Callback = None, on_failed: Callback = None,
+               on_progress: Callback = None, on_cancelled: Callback = None) -> Job:
+    """Run ``fn(job)`` in a background thread: long work that reports (``job.progress``) and stops when
+    ``job.cancel_event`` is set (raising :class:`Cancelled`), e.g. rendering a video clip."""
+    job = Job(name)
+    _connect(job, on_done, on_failed, on_progress, on_cancelled)
+    return job._watch(_pool.submit(fn, job))
 
 
 def cancel_all() -> None:

@@ -15,6 +15,11 @@ edit: it is pure analysis (no model, no database, a few milliseconds).
   banner when a hard limit is broken, rewrites (shorter / more formal / more playful / with keyword),
   save edit (a new version), version history, star, copy, read aloud (through the avatar).
 - Export all shown drafts as Markdown, plain text or CSV.
+- A Drafts tab beside the brief (:mod:`app.ui.drafts_browser`): search, starred only, open a draft (its
+  brief and the variants of that brief come back as cards, with their versions), delete with undo.
+- "Render clip…" on a card: the avatar the user chose in Settings says the variant's spoken form
+  (:func:`app.studio.spoken.spoken_text`) into an MP4, through the same code as ``visage render --text``
+  (:mod:`app.avatar_clip`), in a background job with progress and Cancel; then "Open folder".
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -39,11 +45,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -53,7 +62,8 @@ from app.core.errors import VisageError
 from app.studio import BrandVoice, Brief, Variant, content_types, evaluate, get_type, parse_brief
 from app.studio.analysis import FieldValue
 from app.studio.types import ContentType
-from app.ui.jobs import Job, core_job, thread_job
+from app.ui.drafts_browser import DraftsBrowser
+from app.ui.jobs import Job, core_job, thread_job, worker_job
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +71,9 @@ REWRITE_LABELS = {"shorter": "Shorter", "formal": "More formal", "playful": "Mor
 FAIL_COLOUR = "#c0392b"
 PASS_COLOUR = "#1e8449"
 EDIT_DEBOUNCE_MS = 120
+CLIP_FILTER = "MP4 video (*.mp4);;QuickTime movie (*.mov);;Matroska video (*.mkv)"
+CLIP_SIZE = 512
+BRIEF_TAB, DRAFTS_TAB = 0, 1
 
 
 def split_list(text: str, *, sep: str = ",") -> list[str]:
@@ -142,6 +155,8 @@ class VariantCard(QFrame):
     sig_read_aloud = Signal(str)
     sig_history = Signal(object)
     """(card): show the version history"""
+    sig_render = Signal(object)
+    """(card): render the variant as a video clip of the avatar"""
 
     def __init__(self, variant: Variant, brief: Brief, voice: BrandVoice | None, *, index: int,
                  candidate: bool = False, parent: QWidget | None = None) -> None:
@@ -235,15 +250,24 @@ class VariantCard(QFrame):
         self.read_button = QPushButton("Read aloud")
         self.read_button.setToolTip("The avatar reads this variant")
         self.read_button.clicked.connect(lambda: self.sig_read_aloud.emit(self.variant.text))
+        self.render_button = QPushButton("Render clip…")
+        self.render_button.setObjectName("render_clip")
+        self.render_button.setToolTip("Save a video of your avatar saying this variant")
+        self.render_button.clicked.connect(lambda: self.sig_render.emit(self))
         for w in (self.rewrite_button, self.save_button, self.history_button):
             actions.addWidget(w)
         actions.addStretch(1)
         more = QHBoxLayout()
-        for w in (self.star_button, self.copy_button, self.read_button):
+        for w in (self.star_button, self.copy_button):
             more.addWidget(w)
         more.addStretch(1)
+        speech = QHBoxLayout()
+        for w in (self.read_button, self.render_button):
+            speech.addWidget(w)
+        speech.addStretch(1)
         col.addLayout(actions)
         col.addLayout(more)
+        col.addLayout(speech)
         self.index = index
         self.set_variant(variant)
         self.set_busy(candidate)
@@ -293,7 +317,7 @@ class VariantCard(QFrame):
         self.analysis.setText(analysis_html(variant))
 
     def set_busy(self, busy: bool, note: str = "") -> None:
-        for w in (self.rewrite_button, self.save_button, self.history_button, self.star_button):
+        for w in (self.rewrite_button, self.save_button, self.history_button, self.star_button, self.render_button):
             w.setEnabled(not busy and not self.candidate)
         if note:
             self.title.setText(note)
@@ -432,6 +456,11 @@ class StudioPanel(QWidget):
         self.voice: BrandVoice | None = None
         self.last_notice = ""
         self.last_export: Path | None = None
+        self.opened_draft: int | None = None
+        self.clip_job: Job | None = None
+        self._clip_index = 0
+        self.last_clip: Any = None
+        """The ClipInfo of the last clip rendered."""
         self._types = content_types()
 
         # ---- brief form ----
@@ -533,18 +562,67 @@ class StudioPanel(QWidget):
         left_scroll.setMinimumWidth(380)
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+        # ---- the brief, or the saved drafts ----
+        self.browser = DraftsBrowser(bridge)
+        self.left_tabs = QTabWidget()
+        self.left_tabs.setObjectName("studio_left_tabs")
+        self.left_tabs.setDocumentMode(True)
+        self.left_tabs.addTab(left_scroll, "Brief")
+        self.left_tabs.addTab(self.browser, "Drafts")
+
+        # ---- a clip being rendered (or the last one) ----
+        self.clip_bar = QFrame()
+        self.clip_bar.setObjectName("clip_bar")
+        self.clip_bar.setStyleSheet("#clip_bar { border: 1px solid #9aa3b2; border-radius: 6px; }")
+        clip_col = QVBoxLayout(self.clip_bar)
+        clip_col.setContentsMargins(8, 6, 8, 6)
+        clip_row = QHBoxLayout()
+        self.clip_label = QLabel()
+        self.clip_label.setObjectName("clip_status")
+        self.clip_label.setWordWrap(True)
+        self.clip_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.clip_progress = QProgressBar()
+        self.clip_progress.setRange(0, 1000)
+        self.clip_progress.setTextVisible(False)
+        self.clip_progress.setFixedWidth(160)
+        self.clip_cancel = QPushButton("Cancel")
+        self.clip_open = QPushButton("Open folder")
+        self.clip_open.setToolTip("Show the clip in the file manager")
+        self.clip_close = QToolButton()
+        self.clip_close.setText("✕")
+        self.clip_close.setToolTip("Hide")
+        clip_row.addWidget(self.clip_label, 1)
+        clip_row.addWidget(self.clip_progress)
+        clip_row.addWidget(self.clip_cancel)
+        clip_row.addWidget(self.clip_open)
+        clip_row.addWidget(self.clip_close)
+        clip_col.addLayout(clip_row)
+        self.clip_notice = QLabel()
+        self.clip_notice.setObjectName("clip_notice")
+        self.clip_notice.setWordWrap(True)
+        self.clip_notice.setStyleSheet("background: #fdebd0; color: #784212; border-radius: 4px; padding: 4px;")
+        self.clip_notice.hide()
+        clip_col.addWidget(self.clip_notice)
+        self.clip_bar.hide()
+
         # ---- variants side by side ----
         self.cards_host = QWidget()
         self.cards_row = QHBoxLayout(self.cards_host)
         self.cards_row.setContentsMargins(6, 6, 6, 6)
         self.cards_row.addStretch(0)  # takes the room only while there are no cards
-        right_scroll = QScrollArea()
+        self.cards_scroll = right_scroll = QScrollArea()
         right_scroll.setWidgetResizable(True)
         right_scroll.setWidget(self.cards_host)
+        right = QWidget()
+        right_col = QVBoxLayout(right)
+        right_col.setContentsMargins(0, 0, 0, 0)
+        right_col.setSpacing(4)
+        right_col.addWidget(self.clip_bar)
+        right_col.addWidget(right_scroll, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left_scroll)
-        split.addWidget(right_scroll)
+        split.addWidget(self.left_tabs)
+        split.addWidget(right)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
         split.setSizes([400, 900])
@@ -561,9 +639,16 @@ class StudioPanel(QWidget):
         self.new_voice.clicked.connect(lambda: self.open_voice_dialog(None))
         self.edit_voice.clicked.connect(lambda: self.open_voice_dialog(self.selected_voice()))
         self.export_button.clicked.connect(self._ask_export)
+        self.browser.sig_open.connect(self.open_draft)
+        self.browser.sig_deleted.connect(self._draft_deleted)
+        self.browser.sig_starred.connect(self._draft_starred)
+        self.clip_cancel.clicked.connect(self.cancel_clip)
+        self.clip_open.clicked.connect(self.open_clip_folder)
+        self.clip_close.clicked.connect(self.clip_bar.hide)
         self._type_changed()
         self.update_remote(bridge.settings)
         self.refresh_voices()
+        self.browser.refresh()
 
     # ---- the brief ----
     @property
@@ -732,7 +817,9 @@ class StudioPanel(QWidget):
             self.notice.setText(notice)
             self.notice.show()
         self.export_button.setEnabled(True)
+        self.opened_draft = None
         self.set_busy(False)
+        self.browser.refresh()
         self.sig_generated.emit(variants)
 
     def _failed(self, message: str) -> None:
@@ -769,6 +856,7 @@ class StudioPanel(QWidget):
         card.sig_save.connect(self.save_edit)
         card.sig_star.connect(self.star)
         card.sig_history.connect(self.show_history)
+        card.sig_render.connect(self._ask_render)
 
     def _store_job(self, name: str, fn: Callable[..., Any], on_done: Callable[..., Any] | None = None) -> Job:
         session = self.bridge.session
@@ -801,6 +889,7 @@ class StudioPanel(QWidget):
         card.set_busy(False)
         card.show_analysis(card.variant)
         self.show_status(f"Saved as version {number}.")
+        self.browser.refresh()
 
     def star(self, card: VariantCard, on: bool) -> Job | None:
         if card.draft_id is None:
@@ -813,7 +902,7 @@ class StudioPanel(QWidget):
 
             DraftStore(session.store).set_favourite(draft_id, on)
 
-        return self._store_job("Starring the draft", save)
+        return self._store_job("Starring the draft", save, on_done=lambda _none: self.browser.refresh())
 
     def rewrite(self, card: VariantCard, how: str, keyword: str = "") -> Job | None:
         from app.studio import rewrite as studio_rewrite
@@ -849,6 +938,8 @@ class StudioPanel(QWidget):
         card.set_variant(variant)
         card.set_busy(False)
         self.show_status(f"Rewritten ({variant.source}); kept as version {card.version}.")
+        if number is not None:
+            self.browser.refresh()
 
     def _card_failed(self, card: VariantCard, message: str) -> None:
         card.set_busy(False)
@@ -884,6 +975,204 @@ class StudioPanel(QWidget):
         card.dirty = True
         card.show_analysis(variant)
         self.show_status(f"Showing version {version.number}; Save edit keeps it as the newest version.")
+
+    # ---- saved drafts ----
+    def show_drafts(self) -> None:
+        """Bring the Drafts tab to the front (and read the list again)."""
+        self.left_tabs.setCurrentIndex(DRAFTS_TAB)
+        self.browser.refresh()
+
+    def open_draft(self, draft_id: int) -> Job | None:
+        """Reopen a saved draft: its brief fills the form and the variants of that brief come back as cards."""
+        if self.job is not None and not self.job.finished:
+            self.show_status("Wait for the generation to finish (or cancel it) before opening a draft.", error=True)
+            return None
+        unsaved = [c.index for c in self.cards if c.dirty and c.draft_id is not None]
+        if unsaved:
+            answer = QMessageBox.question(
+                self, "Unsaved edits",
+                f"Variant(s) {', '.join(map(str, unsaved))} have edits that are not saved. Open the other draft "
+                "and drop those edits? (Press No, then Save edit, to keep them.)")
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+        session = self.bridge.session
+
+        def load() -> Any:
+            from app.store.drafts import DraftStore
+            from app.store.voices import VoiceStore
+            from app.studio.library import open_draft
+
+            return open_draft(DraftStore(session.store), VoiceStore(session.store), draft_id)
+
+        self.show_status("Opening the draft…")
+        return self._store_job("Opening the draft", load, on_done=self._opened)
+
+    def _opened(self, opened: Any) -> None:
+        """Show a reopened draft (an :class:`app.studio.library.OpenedDraft`)."""
+        brief, voice = opened.brief, opened.voice
+        self.set_brief(brief)
+        if voice is not None and voice.name not in self.voices:
+            self.voices[voice.name] = voice
+            self.voice_combo.addItem(voice.name, voice.name)
+        self.voice_combo.setCurrentIndex(max(0, self.voice_combo.findData(voice.name) if voice else 0))
+        self.brief, self.voice = brief, voice
+        self._clear_cards()
+        shown: VariantCard | None = None
+        for index, item in enumerate(opened.variants, 1):
+            card = VariantCard(item.variant, brief, voice, index=index)
+            card.draft_id = item.draft_id
+            card.version = item.version
+            card.set_favourite(item.favourite)
+            card.show_analysis(item.variant)
+            card.setToolTip(item.title)
+            self._add_card(card)
+            if item.draft_id == opened.draft_id:
+                shown = card
+        self.opened_draft = opened.draft_id
+        self.export_button.setEnabled(True)
+        if opened.notices:
+            self.last_notice = "\n".join(opened.notices)
+            self.notice.setText(self.last_notice)
+            self.notice.show()
+        else:
+            self.notice.hide()
+        self.left_tabs.setCurrentIndex(BRIEF_TAB)
+        title = next(v.title for v in opened.variants if v.draft_id == opened.draft_id)
+        others = len(opened.variants) - 1
+        siblings = f", with the {others} other variant(s) of its brief" if others else ""
+        self.show_status(f"Opened “{title}”{siblings}. Edit, rewrite, star or export them; Generate writes new "
+                         "variants from the brief.")
+        if shown is not None:
+            shown.setProperty("opened", True)
+            QTimer.singleShot(0, lambda: self.cards_scroll.ensureWidgetVisible(shown))
+
+    def _draft_deleted(self, draft_id: int) -> None:
+        for card in list(self.cards):
+            if card.draft_id == draft_id:
+                self.cards.remove(card)
+                card.setParent(None)
+                card.deleteLater()
+                self.show_status("The deleted draft was taken off the cards; Undo puts it back in the list.")
+        if self.opened_draft == draft_id:
+            self.opened_draft = None
+
+    def _draft_starred(self, draft_id: int, on: bool) -> None:
+        for card in self.cards:
+            if card.draft_id == draft_id:
+                card.set_favourite(on)
+
+    # ---- video clips ----
+    def default_clip_path(self, card: VariantCard) -> Path:
+        """Where "Render clip…" proposes to save: the user's Videos folder, else ``<data>/clips``."""
+        videos = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+        folder = Path(videos) if videos and Path(videos).is_dir() else Path(self.bridge.session.data_dir) / "clips"
+        stem = card.brief.product if card.brief.product else "clip"
+        slug = "-".join("".join(c if c.isalnum() else " " for c in stem.lower()).split())[:40] or "clip"
+        return folder / f"{slug}-{card.brief.type}-{card.index}.mp4"
+
+    def _ask_render(self, card: VariantCard) -> None:
+        if self.clip_job is not None and not self.clip_job.finished:
+            self._show_clip("A clip is already being rendered: wait for it, or press Cancel first.", error=True)
+            return
+        default = self.default_clip_path(card)
+        if not default.parent.exists():
+            try:
+                default.parent.mkdir(parents=True, exist_ok=True)  # so the dialog can open there
+            except OSError:
+                default = Path.home() / default.name
+        path, _filter = QFileDialog.getSaveFileName(self, "Render clip", str(default), CLIP_FILTER)
+        if path:
+            self.render_clip(card, Path(path))
+
+    def render_clip(self, card: VariantCard, path: Path) -> Job | None:
+        """Render ``card``'s variant as a video of the avatar to ``path`` in the background (progress, Cancel)."""
+        from app.studio.spoken import spoken_text
+
+        if self.clip_job is not None and not self.clip_job.finished:
+            self._show_clip("A clip is already being rendered: wait for it, or press Cancel first.", error=True)
+            return None
+        if card.dirty:
+            card.reanalyse()
+        text = spoken_text(card.fields(), card.brief.type)
+        if not text.strip():
+            self._show_clip(f"Variant {card.index} has nothing to say: write some text in it first.", error=True)
+            return None
+        if not path.suffix:
+            path = path.with_suffix(".mp4")
+        settings = self.bridge.settings
+        avatar, tts = settings.avatar.model_copy(), settings.tts.model_copy()
+
+        def work(job: Job) -> tuple[Any, list[str], str]:
+            from app.avatar_clip import avatar_from_settings, render_text_clip
+            from engines.avatar.clip import check_output
+
+            check_output(path)  # a bad path fails at once, before the avatar and the voice load
+            chosen = avatar_from_settings(avatar, CLIP_SIZE)
+            for notice in chosen.notices:
+                job.progress(("notice", notice))
+            info = render_text_clip(text, chosen.renderer, path, tts, cancel=job.cancel_event,
+                                    on_progress=lambda f, what: job.progress(("progress", f, what)))
+            return info, chosen.notices, chosen.what
+
+        self.clip_notice.hide()
+        self._clip_index = card.index
+        self._show_clip(f"Rendering variant {card.index} as a clip… Loading the avatar…", busy=True)
+        self.clip_job = worker_job("Rendering a clip", work, on_done=self._clip_done, on_failed=self._clip_failed,
+                                   on_progress=self._clip_progress, on_cancelled=self._clip_cancelled)
+        return self.clip_job
+
+    def cancel_clip(self) -> None:
+        if self.clip_job is not None and not self.clip_job.finished:
+            self.clip_job.cancel()
+            self.clip_cancel.setEnabled(False)
+            self.clip_label.setText("Cancelling the clip…")
+
+    def _show_clip(self, text: str, *, busy: bool = False, error: bool = False, done: bool = False) -> None:
+        self.clip_bar.show()
+        self.clip_label.setText(text)
+        self.clip_label.setStyleSheet(f"color: {FAIL_COLOUR};" if error else "")
+        self.clip_progress.setVisible(busy)
+        if busy:
+            self.clip_progress.setValue(0)
+        self.clip_cancel.setVisible(busy)
+        self.clip_cancel.setEnabled(busy)
+        self.clip_open.setVisible(done)
+        self.clip_close.setVisible(not busy)
+
+    def _clip_progress(self, item: tuple[Any, ...]) -> None:
+        if item[0] == "notice":
+            self.clip_notice.setText(item[1])
+            self.clip_notice.show()
+            return
+        _kind, fraction, what = item
+        self.clip_progress.setValue(round(1000 * fraction))
+        self.clip_label.setText(f"Rendering variant {self._clip_index} as a clip… {what}")
+
+    def _clip_done(self, result: tuple[Any, list[str], str]) -> None:
+        info, notices, what = result
+        self.last_clip = info
+        self._show_clip(f"Clip saved: {info.path} ({info.duration_s:.1f} s, {info.size[0]}×{info.size[1]}, "
+                        f"{what}).", done=True)
+        if notices:
+            self.clip_notice.setText("\n".join(notices))
+            self.clip_notice.show()
+
+    def _clip_failed(self, message: str) -> None:
+        self._show_clip(f"The clip was not made. {message}", error=True)
+
+    def _clip_cancelled(self) -> None:
+        self._show_clip("Clip cancelled; no file was written.")
+
+    def open_clip_folder(self) -> bool:
+        """Show the last clip's folder in the file manager; says so when the desktop cannot."""
+        if self.last_clip is None:
+            return False
+        folder = Path(self.last_clip.path).parent
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            return True
+        self._show_clip(f"Could not open a file manager here. The clip is at {self.last_clip.path}.", error=True,
+                        done=True)
+        return False
 
     # ---- export ----
     def _ask_export(self) -> None:
