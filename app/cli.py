@@ -148,6 +148,7 @@ def talk(ctx: Context, input_path: str, output_path: str, conversation: int | No
     from app.core.audio_io import FileAudioSink, FileAudioSource
     from app.core.pipeline import Pipeline
     from app.core.runner import CoreRunner
+    from app.store.memory import MemoryStore
 
     source = FileAudioSource(input_path)  # validates the file before any model loads
     store = ctx.store()
@@ -155,7 +156,7 @@ def talk(ctx: Context, input_path: str, output_path: str, conversation: int | No
     engines = _load_engines(ctx, ("vad", "asr", "llm", "tts"))
     sink = FileAudioSink()
     pipeline = Pipeline(engines, ctx.settings, store, sink=sink, on_event=_printer(not as_json),
-                        conversation_id=conversation_id, history=history)
+                        conversation_id=conversation_id, history=history, memory=MemoryStore(store))
     with CoreRunner() as runner:
         results = runner.submit(pipeline.listen(source, max_turns=1, barge_in=False)).result()
     pipeline.close()
@@ -186,6 +187,7 @@ def chat(ctx: Context, text: str | None, conversation: int | None, continue_last
     Ctrl-D or /quit leaves)."""
     from app.core.pipeline import Pipeline
     from app.core.runner import CoreRunner
+    from app.store.memory import MemoryStore
 
     store = ctx.store()
     if continue_last:
@@ -193,7 +195,7 @@ def chat(ctx: Context, text: str | None, conversation: int | None, continue_last
     conversation_id, history = _resume(store, conversation, new=False)
     engines = _load_engines(ctx, ("llm",))
     pipeline = Pipeline(engines, ctx.settings, store, on_event=_printer(True),
-                        conversation_id=conversation_id, history=history)
+                        conversation_id=conversation_id, history=history, memory=MemoryStore(store))
     with CoreRunner() as runner:
         try:
             if text is not None:
@@ -301,6 +303,69 @@ def history_export(ctx: Context, conversation_ids: tuple[int, ...], fmt: str, ou
         click.echo(f"exported to {out_path}", err=True)
     else:
         click.echo(text)
+
+
+@cli.group()
+def memory() -> None:
+    """Long-term memory: facts about you that every conversation knows (say "remember that ..." too)."""
+
+
+def _memory(ctx: Context) -> Any:
+    from app.store.memory import MemoryStore
+
+    return MemoryStore(ctx.store())
+
+
+@memory.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def memory_list(ctx: Context, as_json: bool) -> None:
+    """Show the remembered facts with their numbers."""
+    facts = _memory(ctx).list()
+    if as_json:
+        click.echo(json.dumps([_asdict(f) for f in facts], indent=2))
+        return
+    if not facts:
+        click.echo('Nothing remembered yet. Add a fact with `visage memory add "My name is Sam."`.')
+    for f in facts:
+        click.echo(f"{f.id:>4}  {f.text}" + ("  (you said it)" if f.source == "said" else ""))
+
+
+@memory.command("add")
+@click.argument("text")
+@pass_ctx
+def memory_add(ctx: Context, text: str) -> None:
+    """Remember a fact, e.g. "My name is Sam." (one short sentence)."""
+    fact = _memory(ctx).add(text)
+    click.echo(f"remembered #{fact.id}: {fact.text}")
+
+
+@memory.command("edit")
+@click.argument("fact_id", type=int)
+@click.argument("text")
+@pass_ctx
+def memory_edit(ctx: Context, fact_id: int, text: str) -> None:
+    """Change a remembered fact."""
+    fact = _memory(ctx).update(fact_id, text)
+    click.echo(f"changed #{fact.id}: {fact.text}")
+
+
+@memory.command("forget")
+@click.argument("fact_id", type=int)
+@pass_ctx
+def memory_forget(ctx: Context, fact_id: int) -> None:
+    """Forget a fact (undo with `visage memory restore`)."""
+    fact = _memory(ctx).remove(fact_id)
+    click.echo(f"forgot #{fact.id}: {fact.text}  (undo: visage memory restore {fact.id})")
+
+
+@memory.command("restore")
+@click.argument("fact_id", type=int)
+@pass_ctx
+def memory_restore(ctx: Context, fact_id: int) -> None:
+    """Bring back a forgotten fact."""
+    fact = _memory(ctx).restore(fact_id)
+    click.echo(f"restored #{fact.id}: {fact.text}")
 
 
 def _asdict(obj: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from app.core.audio_io import ASR_RATE, AudioSink, AudioSource
 from app.core.config import Settings
-from app.core.errors import AudioInputError
+from app.core.errors import AudioInputError, VisageError
 from app.core.events import (
     Event,
     Notice,
@@ -33,6 +33,7 @@ from app.core.events import (
     TurnFinished,
     UserMessageSaved,
 )
+from app.core.memory import MemoryBook, fact_to_remember, system_prompt
 from app.core.segmenter import Segmenter, SpeechStart, Utterance
 from app.core.splitter import SentenceSplitter
 from app.core.turn import Turn, heard_text
@@ -91,8 +92,10 @@ class Pipeline:
         on_event: Callable[[Event], None] | None = None,
         conversation_id: int | None = None,
         history: list[ChatMessage] | None = None,
+        memory: MemoryBook | None = None,
     ) -> None:
         self.engines = engines
+        self.memory = memory
         self.settings = settings
         self.store = store
         self.sink = sink
@@ -210,7 +213,7 @@ class Pipeline:
                 supersede_from=supersede_from,
             )
             self.emit(UserMessageSaved(turn_id=turn.turn_id, message_id=user_message_id))
-            messages = self._context(user_text)
+            messages = self._context(user_text, await self._facts(turn, user_text))
             spoken = _Spoken()
             sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()
             speaker = (
@@ -267,8 +270,21 @@ class Pipeline:
             if self.current is turn:
                 self.current = None
 
-    def _context(self, user_text: str) -> list[ChatMessage]:
-        system = ChatMessage("system", self.settings.persona.system_prompt)
+    async def _facts(self, turn: Turn, user_text: str) -> list[str]:
+        """Long-term memory for this turn, after keeping a fact the user asked to remember in it."""
+        if self.memory is None:
+            return []
+        fact = fact_to_remember(user_text)
+        if fact is not None:
+            try:
+                kept = await self._workers["store"].call(self.memory.remember, fact)
+                self.emit(Notice(turn_id=turn.turn_id, message=f"Remembered: {kept}", level="info"))
+            except VisageError as err:
+                self.emit(Notice(turn_id=turn.turn_id, message=f"Could not remember that: {err}", level="warning"))
+        return await self._workers["store"].call(self.memory.texts)
+
+    def _context(self, user_text: str, facts: Sequence[str] = ()) -> list[ChatMessage]:
+        system = ChatMessage("system", system_prompt(self.settings.persona.system_prompt, facts))
         recent = [m for m in self.history[-CONTEXT_MESSAGES:] if m.content]
         return [system, *recent, ChatMessage("user", user_text)]
 

@@ -313,6 +313,8 @@ class Session:
             except VisageError as err:
                 self.voice_ok = False
                 self.notify("audio", (False, err.message))
+        from app.store.memory import MemoryStore
+
         self.pipeline = Pipeline(
             self.engines,
             self.settings,
@@ -321,6 +323,7 @@ class Session:
             on_event=self._on_event,
             conversation_id=self.conversation_id,
             history=self._history,
+            memory=MemoryStore(self.store),
         )
 
     def _summary(self) -> str:

@@ -243,6 +243,27 @@ def _superseded_messages(db: Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN superseded_at TEXT")
 
 
+@MIGRATIONS(name="007_memory")
+def _memory(db: Database) -> None:
+    """Long-term memory: short facts about the user, given to the model in every conversation.
+
+    ``source`` is "user" (typed in the memory page or the CLI) or "said" ("remember that ..." in a turn).
+    Removing a fact sets ``deleted_at`` (undo); it is then left out of the model's context.
+    """
+    db.execute(
+        """
+        CREATE TABLE memory_facts (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'user' CHECK (source IN ('user', 'said')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            deleted_at TEXT
+        )
+        """
+    )
+
+
 def migration_names() -> list[str]:
     """Every migration this version of Visage knows, in the order they apply."""
     return [m.name for m in MIGRATIONS._migrations]
