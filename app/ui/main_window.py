@@ -300,10 +300,13 @@ class MainWindow(QMainWindow):
         self.bridge.send(cmd.Resend(context, text, supersede_from))
 
     def open_settings(self) -> None:
+        from app.store.memory import MemoryStore
         from app.ui.settings_dialog import SettingsDialog
 
+        store = self.bridge.session.store
         dialog = SettingsDialog(self.bridge.settings, theme=self.theme, parent=self,
-                                data_dir=self.bridge.session.data_dir, audio=self.bridge.session.audio)
+                                data_dir=self.bridge.session.data_dir, audio=self.bridge.session.audio,
+                                memory=MemoryStore(store) if store is not None else None)
         if dialog.exec():
             self.apply_settings(dialog)
 

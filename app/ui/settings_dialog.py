@@ -36,6 +36,7 @@ from app.core.config import Settings
 from app.core.errors import VisageError
 from app.core.session import AudioBackend, DeviceAudio, audio_with_devices
 from app.ui.jobs import thread_job
+from app.ui.memory_page import MemoryPage
 from app.ui.sound_check import SoundCheck
 from engines.tts import edge
 
@@ -57,7 +58,8 @@ def _with_browse(edit: QLineEdit, pick: Any) -> QWidget:
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, *, theme: str | None = None, parent: QWidget | None = None,
-                 data_dir: Path | None = None, audio: AudioBackend | None = None) -> None:
+                 data_dir: Path | None = None, audio: AudioBackend | None = None, memory: Any = None) -> None:
+        """``memory``: the long-term memory (``app.store.memory.MemoryStore``); its page saves at once."""
         super().__init__(parent)
         self.setWindowTitle("Visage settings")
         self.setMinimumWidth(560)
@@ -162,6 +164,8 @@ class SettingsDialog(QDialog):
 
         self.avatar_page = AvatarPage(settings.avatar, self.data_folder / "avatars")
         tabs.addTab(self.avatar_page, "Avatar")
+        self.memory_page = MemoryPage(memory)
+        tabs.addTab(self.memory_page, "Memory")
         self.sync_page = SyncPage(settings.sync)
         tabs.addTab(self.sync_page, "Sync")
         self.tabs = tabs
