@@ -7,6 +7,7 @@ from the bridge's ``sig_*`` signals. Nothing here waits on an engine or the data
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
         self.sidebar.sig_delete.connect(lambda cid: self.bridge.send(cmd.DeleteConversation(cid)))
         self.sidebar.sig_search.connect(lambda query: self.bridge.send(cmd.Search(query)))
         self.sidebar.sig_open_hit.connect(self.open_hit)
+        self.sidebar.sig_export.connect(self.ask_export)
         self.chat.sig_read_aloud.connect(lambda text: self.bridge.send(cmd.ReadAloud(text)))
         self.chat.sig_regenerate.connect(self.regenerate)
         self.chat.sig_edit.connect(self.edit_and_resend)
@@ -236,6 +238,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+F"), self, self.sidebar.focus_search)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop)
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
+        QShortcut(QKeySequence("Ctrl+E"), self, lambda: self.ask_export(self.bridge.session.conversation_id))
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -298,6 +301,39 @@ class MainWindow(QMainWindow):
         self.chat.truncate(index)
         self.chat.add_message("user", text)
         self.bridge.send(cmd.Resend(context, text, supersede_from))
+
+    # ---- export ----
+    def ask_export(self, conversation_id: int | None) -> None:
+        """Ask where to save a conversation (``None``: all of them) as Markdown or JSON, then export it."""
+        from PySide6.QtWidgets import QFileDialog
+
+        name = "visage-conversations" if conversation_id is None else f"visage-conversation-{conversation_id}"
+        path, chosen = QFileDialog.getSaveFileName(self, "Export conversations", str(Path.home() / f"{name}.md"),
+                                                   "Markdown (*.md);;JSON (*.json)")
+        if path:
+            self.export_to(conversation_id, Path(path), "json" if "json" in chosen.lower() else "md")
+
+    def export_to(self, conversation_id: int | None, path: Path, fmt: str = "md") -> object:
+        """Write the export in the background; the status bar says where it went (or what to fix)."""
+        from app.core.files import write_text_atomic
+        from app.ui.jobs import thread_job
+
+        store = self.bridge.session.store
+        if store is None:
+            self.on_error("The history is not open yet; try again in a moment.")
+            return None
+        if path.suffix.lower() in (".md", ".json"):
+            fmt = path.suffix.lower()[1:]  # the name the user typed wins over the filter
+        else:
+            path = path.with_suffix(f".{fmt}")
+
+        def export() -> Path:
+            ids = None if conversation_id is None else [conversation_id]
+            return write_text_atomic(path, store.export(ids, fmt))
+
+        return thread_job("export the conversations", export,
+                          on_done=lambda out: self.statusBar().showMessage(f"Exported to {out}", 10_000),
+                          on_failed=self.on_error)
 
     def open_settings(self) -> None:
         from app.store.memory import MemoryStore

@@ -41,6 +41,7 @@ class Sidebar(QWidget):
     sig_delete = Signal(int)
     sig_search = Signal(str)
     sig_open_hit = Signal(int, int)  # conversation_id, message_id
+    sig_export = Signal(object)  # a conversation id, or None for all conversations
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,6 +152,8 @@ class Sidebar(QWidget):
         menu = QMenu(self)
         menu.addAction("Rename", lambda: self.rename(cid))
         menu.addAction("Unpin" if pinned else "Pin to top", lambda: self.sig_pin.emit(cid, not pinned))
+        menu.addAction("Export…", lambda: self.sig_export.emit(cid))
+        menu.addAction("Export all conversations…", lambda: self.sig_export.emit(None))
         menu.addSeparator()
         menu.addAction("Delete", lambda: self.sig_delete.emit(cid))
         menu.exec(self.conversations.viewport().mapToGlobal(pos))

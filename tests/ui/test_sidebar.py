@@ -84,3 +84,32 @@ def test_rename_pin_delete_with_undo_and_new(qtbot, open_window, ui_env: Path) -
     with Store(ui_env / "visage.db") as store:
         listed = store.list_conversations()
     assert [(c.title, c.pinned) for c in listed] == [("Paris plans", True), ("A recipe for pancakes, please.", False)]
+
+
+def test_export_a_conversation_or_all_from_the_sidebar(qtbot, open_window, ui_env: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    paris, _food = seed(ui_env)
+    window = open_window(NoAudio())
+    qtbot.waitUntil(lambda: len(titles(window)) == 2)
+    target = tmp_path / "out" / "paris"
+    target.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Markdown (*.md)"))
+    window.sidebar.sig_export.emit(paris)  # what the context menu's "Export…" does
+    qtbot.waitUntil(lambda: "Exported to" in window.statusBar().currentMessage(), timeout=10_000)
+    markdown = (tmp_path / "out" / "paris.md").read_text(encoding="utf-8")
+    assert "What should I see in Paris?" in markdown and "The Louvre and the Eiffel Tower." in markdown
+    assert "pancakes" not in markdown
+
+    everything = tmp_path / "out" / "all.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(everything), "JSON (*.json)"))
+    window.sidebar.sig_export.emit(None)
+    qtbot.waitUntil(lambda: everything.exists(), timeout=10_000)
+    texts = [m["text"] for c in json.loads(everything.read_text())["conversations"] for m in c["messages"]]
+    assert "Flour, eggs and milk." in texts and "The Louvre and the Eiffel Tower." in texts
+
+    window.export_to(paris, Path("/proc/visage-export.md"))  # a place nobody can write: said, not crashed
+    qtbot.waitUntil(lambda: "Cannot write" in window.banner.text(), timeout=10_000)
