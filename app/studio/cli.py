@@ -252,13 +252,19 @@ def drafts_search(ctx: Any, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over draft titles and texts; hits are [highlighted]."""
     from dataclasses import asdict
 
+    from app.store.drafts import MARK_END, MARK_START
+
     store, store_drafts, _ = _stores(ctx)
     try:
         hits = store_drafts.search(query, limit=limit)
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
+        # the window's marks (control characters) become the [brackets] the snippet uses
+        marked = {ord(MARK_START): "[", ord(MARK_END): "]"}
+        rows = [{**asdict(h), "title_marked": h.title_marked.translate(marked),
+                 "text_snippet": h.text_snippet.translate(marked)} for h in hits]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not hits:
         click.echo(f"Nothing found for {query!r}.")

@@ -59,6 +59,9 @@ def test_draft_saves_variants_then_search_star_export(env: Path, tmp_path: Path)
     assert all(f"{i}" in listing for i in ids)
     word = next(w for w in variants[0]["text"].split() if w.strip(".,!?").isalpha())
     assert str(ids[0]) in ok(env, "drafts", "search", word.strip(".,!?"))
+    raw = ok(env, "drafts", "search", word.strip(".,!?"), "--json")
+    hit = next(h for h in json.loads(raw) if h["draft_id"] == ids[0])
+    assert "\\u0002" not in raw and f"[{word.strip('.,!?').lower()}]" in hit["text_snippet"].lower()
     ok(env, "drafts", "star", str(ids[1]))
     assert ok(env, "drafts", "list", "--favourites").count("★") == 1
     target = tmp_path / "out.csv"
