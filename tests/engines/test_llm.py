@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import llama_cpp
@@ -20,6 +21,13 @@ QUESTION = [
     ChatMessage("user", "What is the capital of France?"),
 ]
 STORY = [ChatMessage("user", "Tell me a long story about a dragon who learns to bake bread.")]
+#: about 1,500 tokens: a long few-shot prompt (the studio's are 400-700 tokens)
+LONG = [
+    ChatMessage("system", "You are a helpful assistant. Read the notes, then answer in one sentence."),
+    ChatMessage("user", " ".join(f"Note {i}: the bakery on street {i} opens at {i % 12 + 1} o'clock and "
+                                 f"sells {i * 3} loaves of rye bread every morning." for i in range(45))
+                + "\nWhich street has the bakery that sells the most loaves?"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +56,49 @@ def test_cancel_stops_generation_promptly(llm: LlamaCppLLM) -> None:
     assert len(got) == 3
     # the model is usable again right after a cancelled turn
     assert "".join(llm.stream(QUESTION)).strip()
+
+
+def test_cancel_stops_the_reading_of_a_long_prompt(llm: LlamaCppLLM) -> None:
+    """Cancel takes effect while llama.cpp evaluates the prompt, not only between decoded tokens.
+
+    Measured on the 2-core baseline (1 thread): reading this 1,465-token prompt (and 12 tokens of
+    answer) took 6.5 s at load 1.3, 15-42 s while other jobs took the cores; cancelled 0.2 s after
+    the start, the call returned 0.23-0.28 s after the start with 64 tokens read, in all three runs
+    (the prompt is read in chunks of PROMPT_CHUNK = 64 tokens, the flag checked between them).
+    Before this, the call returned only after the whole prompt was read and a first token decoded.
+    The bounds asserted are generous: the call stops before the whole prompt is read, and in less
+    than half the time reading it took.
+
+    Greedy output depends on how the prompt was split into batches (llama.cpp's batched and
+    single-token kernels round differently: this very model answers QUESTION in French when it is
+    read in one go and in English when its last token is read alone), so the control run is also
+    given a cancel flag (never set): it is then read in the same chunks as the resumed one.
+    """
+    prompt_tokens = llm.count_tokens(LONG[0].content + LONG[1].content)
+    never = threading.Event()
+    llm._llm.reset()  # nothing cached: the control reads the whole prompt
+    started = time.perf_counter()
+    control = llm.chat(LONG, max_tokens=12, cancel=never)
+    full_s = time.perf_counter() - started
+    control_next = llm.chat(QUESTION, cancel=never)  # with LONG in the cache, as after the resumed call
+    assert control.strip() and control_next.strip()
+
+    llm._llm.reset()  # the cancelled call must read the whole prompt again
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    started = time.perf_counter()
+    timer.start()
+    answer = llm.chat(LONG, max_tokens=12, cancel=cancel)
+    cancelled_s = time.perf_counter() - started
+    timer.cancel()
+    read = llm._llm.n_tokens
+    assert answer == ""
+    assert 0 < read < prompt_tokens, f"stopped after {read} of {prompt_tokens} prompt tokens"
+    assert cancelled_s < full_s / 2, f"cancel returned after {cancelled_s:.2f} s; reading took {full_s:.2f} s"
+
+    # the cache holds exactly what was read: the next calls reuse it and answer as if nothing had happened
+    assert llm.chat(LONG, max_tokens=12, cancel=never) == control
+    assert llm.chat(QUESTION, cancel=never) == control_next
 
 
 def test_cancel_set_before_start_yields_nothing(llm: LlamaCppLLM) -> None:
