@@ -10,6 +10,9 @@ generator is closed, so a barge-in stops decoding within one token.
 here is a ``Llama`` whose ``eval`` feeds the tokens in chunks of ``PROMPT_CHUNK`` and checks the
 flag between chunks. What was evaluated stays valid (``n_tokens`` and the KV cache advance together
 chunk by chunk), and the next request reuses it through llama-cpp-python's prefix matching.
+
+A ``json_schema`` is turned into a grammar here (``engines.llm.grammar``), which also understands
+``"x-contains"``: a string that must contain given phrases.
 """
 
 from __future__ import annotations
@@ -143,7 +146,7 @@ class LlamaCppLLM:
         if grammar is not None:
             kwargs["grammar"] = self._grammar(grammar)
         if json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+            kwargs["grammar"] = self._grammar(self._schema_grammar(json_schema))
         if cancel is not None and cancel.is_set():
             return
         self._llm.cancel_event = cancel
@@ -197,6 +200,17 @@ class LlamaCppLLM:
         finally:
             self._llm.cancel_event = None
             chunks.close()  # type: ignore[union-attr]
+
+    @staticmethod
+    def _schema_grammar(schema: dict[str, Any]) -> str:
+        from engines.llm.grammar import schema_to_gbnf
+
+        try:
+            return schema_to_gbnf(schema)
+        except (ValueError, KeyError, TypeError, AssertionError) as err:
+            raise ConfigError(f"The JSON schema cannot be turned into a grammar: {err}.",
+                              hint="Use plain JSON-schema types, lengths and patterns (and x-contains on strings).") \
+                from err
 
     def _grammar(self, grammar: str) -> Any:
         import llama_cpp
