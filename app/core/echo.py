@@ -7,11 +7,18 @@ Two pieces, both Qt-free:
   microphone rate: the *echo reference*. ``on_play(chunk, offset_s)`` tells listeners (the avatar) where a
   chunk sits on that clock.
 - :class:`EchoGate` cleans each microphone frame against that reference before the VAD sees it. While our
-  own voice is audible it searches the reference for the best-matching delay (normalised cross-correlation
-  over ``max_lag_s``), subtracts the scaled reference (a one-tap echo canceller) and then applies a
-  half-duplex gate: the residual only passes if it is louder than ``barge_ratio`` times the echo level
-  (and ``min_barge_rms``); otherwise the frame becomes silence. When nothing is playing, frames pass
-  untouched (full duplex).
+  own voice is within reach it runs an adaptive echo canceller (:mod:`app.core.aec`: a partitioned-block
+  frequency-domain filter spanning ``lead_s + max_lag_s + tail_s``, so it models the delay and the room's
+  reverberation) beside a one-tap match (the best single delayed copy), keeps the quieter output, and then
+  applies a half-duplex gate as a safety net: the output only passes if it is louder than ``barge_ratio``
+  times the canceller's estimate of the echo it left plus the noise floor (and ``min_barge_rms``);
+  otherwise the frame becomes silence. As the filter learns the room, that estimate falls, so a softer
+  voice gets through while we talk. When nothing is playing, frames pass untouched (full duplex). The
+  filter is kept across replies (the room stays the same); ``reset()`` forgets it.
+
+  Frames are placed on the reference by the clock's reading when it is exact, or by the microphone's own
+  sample count when the clock is coarse (a sound card's clock moves in steps): whichever keeps the echo's
+  delay steady (see ``EchoGate._probe``).
 
 :class:`EchoGatedSource` wraps an :class:`~app.core.audio_io.AudioSource` so ``Pipeline.listen`` sees
 gated frames with no change to the pipeline.
@@ -20,12 +27,15 @@ gated frames with no change to the pipeline.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.core.aec import AecSettings, EchoCanceller
 from app.core.audio_io import ASR_RATE, AudioSink, AudioSource
 from engines.base import AudioChunk
 
@@ -139,30 +149,64 @@ class TimelineSink:
 
 @dataclass(frozen=True, slots=True)
 class EchoGateSettings:
-    #: longest speaker -> microphone delay searched (output + input latency + air), seconds
+    #: longest speaker -> microphone delay covered (output + input latency + air), seconds
     max_lag_s: float = 0.25
-    #: also search this far *ahead* of the clock (a microphone clock that runs a little behind the speaker's)
+    #: also cover this far *ahead* of the clock (a microphone clock that runs a little behind the speaker's)
     lead_s: float = 0.05
-    #: the residual must be at least this share of the echo level to count as the user (half-duplex gate)
-    barge_ratio: float = 0.6
+    #: reverberation the adaptive filter models beyond the longest delay, seconds
+    tail_s: float = 0.25
+    #: the output must be at least this many times the canceller's estimate of the echo it left plus the
+    #: noise floor (RMS) to count as the user (half-duplex gate after the canceller)
+    barge_ratio: float = 2.0
     #: and at least this loud (RMS, full scale 1.0) while Visage is speaking
-    min_barge_rms: float = 0.01
+    min_barge_rms: float = 0.003
     #: reference quieter than this (RMS) counts as "nothing playing": frames pass untouched
     silent_ref_rms: float = 1e-3
+    #: the adaptive echo canceller (False: the one-tap canceller alone, as before it; kept for comparison)
+    adaptive: bool = True
+    #: with ``adaptive=False``: the output must be at least this share of the one-tap echo level
+    one_tap_barge_ratio: float = 0.6
+    #: a clock reading this far off the microphone's own timeline re-anchors it (a jump), seconds
+    resync_s: float = 0.1
+    #: the timeline moves to the clock's average reading once that is this far off (drift), seconds
+    drift_s: float = 0.002
+    #: between full searches, the one-tap match looks this far either side of the usual delay, seconds
+    one_tap_near_s: float = 0.004
+    #: the adaptive filter's own settings (step, double-talk detector)
+    aec: AecSettings = field(default_factory=AecSettings)
 
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
     frame: np.ndarray
     playing: bool
-    echo_rms: float
-    residual_rms: float
+    echo_rms: float  # the echo estimate's level
+    residual_rms: float  # after the canceller, before the gate
     passed: bool
-    lag_s: float
+    lag_s: float  # the echo path's strongest delay
+    remaining_echo_rms: float = 0.0  # the canceller's estimate of the echo left in the residual
+    double_talk: bool = False  # the canceller saw someone talking over our voice (adaptation frozen)
+    converged: bool = False  # the adaptive filter has learned the room
+    residual: np.ndarray | None = None  # the canceller's output before the gate (None: nothing playing)
 
 
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+
+
+def one_tap_cancel(frame: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The one-tap canceller: the delay whose reference best matches ``frame`` (normalised cross-correlation),
+    scaled and subtracted. ``ref`` holds ``len(frame) + span`` samples ending at the newest possible echo.
+    Returns (residual, echo, k) where ``ref[k : k + len(frame)]`` is the matched copy."""
+    n = len(frame)
+    c = np.correlate(ref, frame, mode="valid").astype(np.float64)  # c[k] = <ref[k:k+n], frame>
+    sq = np.concatenate([[0.0], np.cumsum(np.square(ref, dtype=np.float64))])
+    e = sq[n:] - sq[:-n]
+    score = np.where(e > 1e-9, c * c / np.maximum(e, 1e-9), 0.0)
+    k = int(np.argmax(score))
+    gain = float(c[k] / e[k]) if e[k] > 1e-9 else 0.0
+    echo = (gain * ref[k : k + n]).astype(np.float32)
+    return (frame - echo).astype(np.float32), echo, k
 
 
 class EchoGate:
@@ -182,37 +226,161 @@ class EchoGate:
         self.settings = settings or EchoGateSettings()
         self._lead = int(self.settings.lead_s * sample_rate)
         self._span = int(self.settings.max_lag_s * sample_rate) + self._lead
+        self._taps = self._span + int(self.settings.tail_s * sample_rate)
+        self.canceller: EchoCanceller | None = None  # built at the first frame (its block is the frame size)
+        self._next: float | None = None  # where the next frame should end on the audible clock
+        self._drift = 0.0  # average of (clock reading - timeline), seconds
+        self._frame_s = 0.0
+        self._lag_s = 0.0
+        self._lag_age = 0
         self.gated_frames = 0  # frames turned to silence because they were only our echo
+        self.resyncs = 0  # times the microphone timeline was re-anchored to the clock (jumps)
+        self.corrections = 0  # times it was moved to the clock's average reading (drift)
+        self.switches = 0  # frames placed by the other of clock reading and timeline (it explained them better)
+        self.use_timeline = False  # frames are placed by the microphone's timeline, not the clock's readings
+        self._lags: deque[tuple[int, int]] = deque(maxlen=32)  # echo delays seen from (reading, timeline)
+        self._frames = 0
 
     @classmethod
     def for_sink(cls, sink: TimelineSink, settings: EchoGateSettings | None = None) -> EchoGate:
         return cls(sink.audible_time, sink.reference, sample_rate=sink.ref_rate, settings=settings)
+
+    def reset(self) -> None:
+        """Forget the learned room (another device or room); the timeline re-anchors at the next frame."""
+        if self.canceller is not None:
+            self.canceller.reset()
+        self._next = None
 
     def process(self, frame: np.ndarray, at: float | None = None) -> GateResult:
         """Gate one frame that the microphone delivered at audible time ``at`` (default: now)."""
         frame = np.asarray(frame, dtype=np.float32)
         n = len(frame)
         when = self.clock() if at is None else at
+        if not self.settings.adaptive:
+            return self._one_tap(frame, when)
+        if self.canceller is None or self.canceller.block != n:
+            self.canceller = EchoCanceller(self._taps, n, self.settings.aec)
+            self._frame_s = n / self.sample_rate
+        aec = self.canceller
+        smooth = self._timeline(when)
+        first, other = (smooth, when) if self.use_timeline else (when, smooth)
+        ref = self.reference(first + self._lead / self.sample_rate, aec.window)
+        if _rms(ref) < self.settings.silent_ref_rms:  # nothing audible within the filter's reach
+            self._next = None
+            return GateResult(frame, False, 0.0, _rms(frame), True, 0.0)
+        matched = self._probe(frame, when, smooth)
+        spectra = aec.spectra(ref)
+        echo = aec.estimate(spectra)
+        if aec.converged and round(abs(when - smooth) * self.sample_rate) >= 1:
+            # once the filter knows the room, the other placement wins if it explains the frame much better
+            ref2 = self.reference(other + self._lead / self.sample_rate, aec.window)
+            spectra2 = aec.spectra(ref2)
+            echo2 = aec.estimate(spectra2)
+            if np.sum(np.square(frame - echo2)) < 0.5 * np.sum(np.square(frame - echo)):
+                ref, spectra, echo = ref2, spectra2, echo2
+                first = other
+                self.switches += 1
+        # the one-tap match runs beside the filter: where the echo is a plain delayed copy whose delay wobbles
+        # from frame to frame by a few samples (a simulated room), it follows exactly what the filter cannot
+        out = aec.process(ref, frame, spectra=spectra, echo=echo, alternative=matched)
+        residual = out.residual
+        residual_rms, remaining_rms = math.sqrt(out.residual_power), math.sqrt(out.remaining_echo_power)
+        floor = math.sqrt(out.remaining_echo_power + out.noise_power)
+        threshold = max(self.settings.min_barge_rms, self.settings.barge_ratio * floor)
+        passed = residual_rms >= threshold
+        if not passed:
+            self.gated_frames += 1
+        self._lag_age -= 1
+        if self._lag_age <= 0:  # the echo path's strongest tap, re-read every second or so
+            peak = int(np.argmax(np.abs(aec.impulse_response())))
+            self._lag_s = (peak - self._lead) / self.sample_rate
+            self._lag_age = 32
+        return GateResult(
+            residual if passed else np.zeros(n, np.float32),
+            True,
+            math.sqrt(out.echo_power),
+            residual_rms,
+            passed,
+            self._lag_s,
+            remaining_rms,
+            out.double_talk,
+            out.converged,
+            residual,
+        )
+
+    def _timeline(self, when: float) -> float:
+        """Where this frame ends on the audible clock, on the microphone's own timeline.
+
+        Consecutive frames are consecutive samples. The clock's reading is noisy (a sound card's clock moves
+        in steps of its callback block; the frame waited in a queue), so it only moves the timeline when its
+        average strays more than ``drift_s`` (two clocks drifting apart), or at once after a jump of more
+        than ``resync_s``."""
+        n_s = self._frame_s
+        if self._next is None or abs(when - self._next) > self.settings.resync_s:
+            if self._next is not None:
+                self.resyncs += 1
+            self._next, self._drift = when, 0.0
+            self._lags.clear()
+        self._drift += 0.05 * ((when - self._next) - self._drift)
+        if abs(self._drift) > self.settings.drift_s:
+            moved = round(self._drift * self.sample_rate)
+            self._next += moved / self.sample_rate
+            self._drift = 0.0
+            self.corrections += 1
+            if self.use_timeline and self.canceller is not None:
+                self.canceller.shift(moved)  # the window ends later by as much: the echo sits further back in it
+        end = self._next
+        self._next = end + n_s
+        return end
+
+    def _probe(self, frame: np.ndarray, when: float, smooth: float) -> np.ndarray | None:
+        """The one-tap match for this frame, and with it which timing places the frames.
+
+        A frame goes where the clock says it was delivered if the clock is exact (a source may even skip or
+        repeat audio, as a simulated microphone does); on the microphone's own timeline if the clock is coarse
+        (a sound card's moves in steps of its callback block, frames wait in a queue). The one-tap match gives
+        the echo's delay in each frame that our echo dominates; its spread over recent frames, measured from
+        either timing, shows which one the audio follows. The match searches the whole span every fourth
+        frame (and until the delay is known), otherwise only near the usual delay. Returns the match's output
+        (None: nothing playing within reach)."""
+        n = len(frame)
+        self._frames += 1
+        near = round(self.settings.one_tap_near_s * self.sample_rate)
+        if len(self._lags) >= 8 and self._frames % 4:
+            usual = int(np.median([raw for raw, _ in self._lags]))
+            ref = self.reference(when + (near - usual) / self.sample_rate, n + 2 * near)
+            return one_tap_cancel(frame, ref)[0] if _rms(ref) >= self.settings.silent_ref_rms else None
+        ref = self.reference(when + self._lead / self.sample_rate, n + self._span)
+        if _rms(ref) < self.settings.silent_ref_rms:
+            return None
+        residual, echo, k = one_tap_cancel(frame, ref)
+        if float(np.dot(echo, echo)) < 0.2 * float(np.dot(frame, frame)):
+            return residual  # our echo explains too little of this frame to date it
+        lag = len(ref) - n - k - self._lead  # samples before the clock's reading
+        self._lags.append((lag, lag + round((smooth - when) * self.sample_rate)))
+        if len(self._lags) >= 8:
+            lags = np.array(self._lags, dtype=np.float64)
+            spread = np.median(np.abs(lags - np.median(lags, axis=0)), axis=0)  # (clock, timeline), samples
+            if self.use_timeline and spread[0] + 1.0 < spread[1]:
+                self.use_timeline = False
+            elif not self.use_timeline and spread[1] + 1.0 < spread[0]:
+                self.use_timeline = True
+        return residual
+
+    def _one_tap(self, frame: np.ndarray, when: float) -> GateResult:
+        n = len(frame)
         ref = self.reference(when + self._lead / self.sample_rate, n + self._span)
         if _rms(ref) < self.settings.silent_ref_rms:
             return GateResult(frame, False, 0.0, _rms(frame), True, 0.0)
-        # c[k] = <ref[k:k+n], frame>; e[k] = |ref[k:k+n]|^2; k = 0 is the oldest (largest delay)
-        c = np.correlate(ref, frame, mode="valid").astype(np.float64)
-        sq = np.concatenate([[0.0], np.cumsum(np.square(ref, dtype=np.float64))])
-        e = sq[n:] - sq[:-n]
-        score = np.where(e > 1e-9, c * c / np.maximum(e, 1e-9), 0.0)
-        k = int(np.argmax(score))
-        gain = float(c[k] / e[k]) if e[k] > 1e-9 else 0.0
-        echo = gain * ref[k : k + n]
-        residual = (frame - echo).astype(np.float32)
+        residual, echo, k = one_tap_cancel(frame, ref)
         echo_rms, residual_rms = _rms(echo), _rms(residual)
-        threshold = max(self.settings.min_barge_rms, self.settings.barge_ratio * echo_rms)
+        threshold = max(self.settings.min_barge_rms, self.settings.one_tap_barge_ratio * echo_rms)
         passed = residual_rms >= threshold
         if not passed:
             self.gated_frames += 1
         lag_s = (len(ref) - n - k - self._lead) / self.sample_rate
         out = residual if passed else np.zeros(n, np.float32)
-        return GateResult(out, True, echo_rms, residual_rms, passed, lag_s)
+        return GateResult(out, True, echo_rms, residual_rms, passed, lag_s, echo_rms, residual=residual)
 
 
 class EchoGatedSource:
