@@ -13,9 +13,10 @@ samples = 32 ms at 16 kHz). Per block, with FFTs of 2B points (overlap-save):
    pauses), or the caller's alternative (its one-tap match) when that is quieter.
 2. Remaining echo: the output-to-echo-estimate power ratio (dB), learned over blocks where our echo is well
    above the noise floor and nobody talks over it; its mean plus 1.3 standard deviations (about the 90th
-   percentile) times ``|y|^2`` is the estimate the half-duplex gate compares the output with. Until the filter
-   has converged, all of the output counts as echo. The noise floor is the quietest output block of the last
-   three seconds (minimum statistics).
+   percentile) times the envelope of ``|y|^2`` (held after a loud passage and decaying 3 dB per block: what is
+   left of the echo dies away with the room) is the estimate the half-duplex gate compares the output with.
+   Until the filter has converged, all of the output counts as echo. The noise floor is the quietest output
+   block of the last three seconds (minimum statistics).
 3. Double-talk detector: once converged, an output well above the remaining echo plus the noise floor means
    someone else is in the microphone: adaptation freezes (and stays frozen for a short hang-over) so the filter
    does not learn the user's voice. "Double-talk" in nearly every block for two seconds is rather a moved echo
@@ -60,6 +61,9 @@ class AecSettings:
     max_double_talk_blocks: int = 62
     #: how fast the remaining-echo statistics follow (share of a new block they take)
     ratio_rate: float = 0.2
+    #: the remaining-echo estimate follows the echo estimate's envelope, falling this much (power) per block
+    #: after a loud passage (3 dB per 32 ms block: the echo left behind decays with the room)
+    echo_decay: float = 0.5
     #: the noise floor is the quietest output block of this many (about three seconds)
     floor_blocks: int = 96
     #: the filter counts as converged once its smoothed echo-only ERLE passes this (dB) ...
@@ -122,6 +126,7 @@ class EchoCanceller:
         self._floor = np.full(self.settings.floor_blocks, np.inf)  # recent output powers (minimum statistics)
         self._ratio_db = 0.0  # output-to-echo-estimate power ratio, mean and variance (dB); starts pessimistic
         self._ratio_var = 36.0
+        self._envelope = 0.0  # echo estimate power, held and decaying after loud blocks
         self._dt_recent: deque[bool] = deque(maxlen=self.settings.max_double_talk_blocks)
         self._erle_num = 0.0  # smoothed mic and residual power over echo-only blocks
         self._erle_den = 0.0
@@ -214,7 +219,10 @@ class EchoCanceller:
 
         # remaining echo: the output's echo-to-estimate ratio, learned in dB over blocks where our echo was
         # clearly there and nobody talked over it; its mean plus 1.3 standard deviations (~ the 90th percentile)
-        remaining = syy * 10.0 ** ((self._ratio_db + 1.3 * math.sqrt(self._ratio_var)) / 10.0)
+        # what is left of our echo decays with the room after a loud passage, not with this block's estimate
+        self._envelope = max(syy, self._envelope * s.echo_decay)
+        envelope = self._envelope
+        remaining = envelope * 10.0 ** ((self._ratio_db + 1.3 * math.sqrt(self._ratio_var)) / 10.0)
         if not self.converged:  # until the filter has learned the room, all of the output may be echo
             remaining = max(remaining, soo - noise)
 
@@ -235,8 +243,8 @@ class EchoCanceller:
         if ref_active and not double_talk:
             self._erle_num = 0.9 * self._erle_num + 0.1 * sdd
             self._erle_den = 0.9 * self._erle_den + 0.1 * max(own, 1e-20)
-            if syy > 100.0 * noise:  # our echo 20 dB above the noise: what is left of it can be measured
-                ratio = 10.0 * math.log10(max(soo - noise, 0.1 * noise, 1e-5 * syy) / syy)  # -50 dB at best
+            if envelope > 100.0 * noise:  # our echo 20 dB above the noise: what is left of it can be measured
+                ratio = 10.0 * math.log10(max(soo - noise, 0.1 * noise, 1e-5 * envelope) / envelope)  # >= -50 dB
                 ratio = min(max(ratio, self._ratio_db - 15.0), self._ratio_db + 15.0)  # one odd block: little
                 dev = ratio - self._ratio_db
                 self._ratio_db += s.ratio_rate * dev
