@@ -89,10 +89,14 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled("Generation was cancelled.", hint="Start it again when you are ready.")
 
 
-def _sample(llm: StudioLLM, messages: list[ChatMessage], brief: Brief, limits: Limits, *, temperature: float,
-            cancel: threading.Event | None, caps: Mapping[str, int] | None = None) -> dict[str, FieldValue]:
+def _sample(llm: StudioLLM, messages: list[ChatMessage], brief: Brief, limits: Limits, banned: list[str], *,
+            temperature: float, cancel: threading.Event | None,
+            caps: Mapping[str, int] | None = None) -> dict[str, FieldValue]:
     ctype = get_type(brief.type)
-    raw = llm.chat(messages, json_schema=json_schema(ctype, limits, caps=caps),
+    # a keyword with a banned word in it would be forced in by the grammar and cut out again by repair
+    keywords = [k for k in brief.keywords if not any(term_pattern(b).search(k) for b in banned)]
+    raw = llm.chat(messages, json_schema=json_schema(ctype, limits, caps=caps, keywords=keywords,
+                                                       product=brief.product),
                    max_tokens=max_tokens_for(ctype, limits), temperature=temperature, cancel=cancel)
     _check_cancel(cancel)
     log.debug("studio raw answer (%s): %r", brief.type, raw[:400])
@@ -108,10 +112,10 @@ def _candidate(llm: StudioLLM, brief: Brief, voice: BrandVoice | None, limits: L
     emphasis: str | None = None
     for attempt in range(1, attempts + 1):
         messages = build_messages(brief, voice, banned, limits, emphasis=emphasis)
-        raw_fields = _sample(llm, messages, brief, limits, temperature=temperature, cancel=cancel)
+        raw_fields = _sample(llm, messages, brief, limits, banned, temperature=temperature, cancel=cancel)
         fields, done = repair(raw_fields, ctype, limits, banned, brief.keywords, brief.cta)
         variant = evaluate(fields, brief, voice, repairs=done, attempts=attempt, source="generated")
-        if best is None or (variant.passes, variant.score) > (best.passes, best.score):
+        if best is None or _rank(variant) > _rank(best):
             best = variant.model_copy(update={"attempts": attempt})
         if best.passes:
             break
@@ -141,9 +145,11 @@ def generate_variants(
 
     ``candidates`` samples are drawn (default ``n + 1``) at different temperatures, each repaired
     and, while it breaks a hard limit, regenerated up to ``attempts`` samples; the ``n`` best by
-    (meets every hard limit, score) are returned. A variant that still fails is returned with
-    ``passes=False`` and its problems, never dropped for being bad. ``on_variant`` sees each
-    candidate as it is ready. Raises ``Cancelled`` when ``cancel`` is set.
+    (meets every hard limit, keyword coverage, score) are returned. Required keywords are built into
+    the sampling (``prompts.json_schema``: the grammar cannot close their field without them). A
+    variant that still fails is returned with ``passes=False`` and its problems, never dropped for
+    being bad. ``on_variant`` sees each candidate as it is ready. Raises ``Cancelled`` when
+    ``cancel`` is set.
     """
     if not isinstance(brief, Brief):
         raise ConfigError("generate_variants needs a Brief.", hint="Build one with parse_brief() or load_brief().")
@@ -167,11 +173,16 @@ def generate_variants(
         pool.append(variant)
         if on_variant is not None:
             on_variant(variant)
-    pool.sort(key=lambda v: (v.passes, v.score), reverse=True)
+    pool.sort(key=_rank, reverse=True)
     chosen = pool[:n]
     log.info("studio %s: %d/%d candidates pass; kept scores %s", brief.type, sum(v.passes for v in pool),
              len(pool), [v.score for v in chosen])
     return chosen
+
+
+def _rank(variant: Variant) -> tuple[bool, float, float]:
+    """Best first: meets every hard limit, then uses more of the required keywords, then the score."""
+    return variant.passes, variant.analysis.keyword_coverage, variant.score
 
 
 def _same(a: Variant, b: Variant) -> bool:
@@ -220,7 +231,7 @@ def rewrite(
     for attempt in range(1, attempts + 1):
         _check_cancel(cancel)
         messages = rewrite_messages(fields, brief, voice, banned, instruction, limits)
-        raw = _sample(llm, messages, brief, limits, temperature=0.7, cancel=cancel, caps=caps or None)
+        raw = _sample(llm, messages, brief, limits, banned, temperature=0.7, cancel=cancel, caps=caps or None)
         new_fields, done = repair(raw, ctype, limits, banned, brief.keywords, brief.cta)
         if how == "shorter":
             new_fields, cut = _force_shorter(new_fields, fields, ctype.field_names)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from app.studio.analysis import FieldValue, render, sentences, term_pattern, words
@@ -104,12 +104,32 @@ def drop_dangling(text: str) -> str:
             return text
 
 
-def shorten(text: str, max_chars: int | None = None, max_words: int | None = None) -> str:
-    """Fit ``text`` to the limits: keep whole sentences when that keeps enough, else whole words."""
+def shorten(text: str, max_chars: int | None = None, max_words: int | None = None,
+            keep: Sequence[str] = ()) -> str:
+    """Fit ``text`` to the limits: keep whole sentences when that keeps enough, else whole words.
+
+    A ``keep`` phrase (a required keyword) that ``text`` uses survives when any cut can keep it:
+    whole words instead of whole sentences, or leading sentences dropped instead of trailing ones.
+    """
     def fits(candidate: str) -> bool:
         return (max_chars is None or len(candidate) <= max_chars) and \
             (max_words is None or len(words(candidate)) <= max_words)
 
+    if fits(text):
+        return text
+    out = _shorten(text, fits, max_chars)
+    wanted = [k for k in keep if term_pattern(k).search(text)]
+    if not any(not term_pattern(k).search(out) for k in wanted):
+        return out
+    parts = sentences(text)
+    tries = [_cut_words(text, fits)] + [_shorten(" ".join(parts[i:]), fits, max_chars) for i in range(1, len(parts))]
+    for candidate in tries:
+        if candidate and all(term_pattern(k).search(candidate) for k in wanted):
+            return candidate
+    return out
+
+
+def _shorten(text: str, fits: Callable[[str], bool], max_chars: int | None) -> str:
     if fits(text):
         return text
     kept: list[str] = []
@@ -122,6 +142,10 @@ def shorten(text: str, max_chars: int | None = None, max_words: int | None = Non
     budget = max_chars or len(text)
     if kept and len(whole) >= 0.5 * min(budget, len(text)):
         return whole
+    return _cut_words(text, fits)
+
+
+def _cut_words(text: str, fits: Callable[[str], bool]) -> str:
     out = ""
     for token in text.split():
         trial = f"{out} {token}".strip()
@@ -224,7 +248,9 @@ def repair(
             done.append("used the brief's call to action")
             text = cta
         clean = tidy(text, multiline=spec.multiline)
-        clean = untruncate(clean, cap)
+        cut = untruncate(clean, cap)
+        if not _loses(clean, cut, keywords or []):  # a keyword the grammar put last is no cut-off tail
+            clean = cut
         if banned:
             without = remove_terms(clean, banned)
             if without != clean:
@@ -235,13 +261,42 @@ def repair(
             if spoken != clean:
                 done.append(f"made {spec.name} speakable")
                 clean = spoken
-        short = shorten(clean, cap, limits.max_words.get(spec.name))
+        short = shorten(clean, cap, limits.max_words.get(spec.name), keep=keywords or [])
         if short != clean:
             done.append(f"shortened {spec.name} ({len(clean)} -> {len(short)} characters)")
             clean = short
         out[spec.name] = clean
-    _fit_totals(out, ctype, limits, done)
+    _keyword_hashtags(out, ctype, limits, keywords or [], done)
+    _fit_totals(out, ctype, limits, done, keywords or [])
     return out, done
+
+
+def _keyword_hashtags(out: dict[str, FieldValue], ctype: ContentType, limits: Limits, keywords: Sequence[str],
+                      done: list[str]) -> None:
+    """A required keyword the text does not use becomes a hashtag where the type has them and there is room."""
+    text = "\n".join(str(out[s.name]) for s in ctype.fields if s.kind == "text")
+    for spec in ctype.fields:
+        if spec.kind != "list" or not (spec.item_pattern and "#" in spec.item_pattern):
+            continue
+        tags = out[spec.name]
+        assert isinstance(tags, list)
+        for keyword in keywords:
+            tag = hashtag(keyword)
+            squashed = tag.lstrip("#").lower()
+            if not tag or term_pattern(keyword).search(text) or any(t.lstrip("#").lower() == squashed for t in tags):
+                continue
+            if len(tags) >= limits.max_items.get(spec.name, 30) or not re.fullmatch(spec.item_pattern, tag):
+                continue
+            total = limits.total_max_chars
+            if total is not None and len(render({**out, spec.name: [*tags, tag]}, ctype)) > total:
+                continue
+            tags.append(tag)
+            done.append(f"added {tag} for the keyword {keyword!r}")
+
+
+def _loses(before: str, after: str, keywords: Sequence[str]) -> bool:
+    """Does ``after`` miss a keyword that ``before`` used?"""
+    return any(term_pattern(k).search(before) and not term_pattern(k).search(after) for k in keywords)
 
 
 def _repair_list(name: str, items: list[str], item_max: int | None, pattern: str | None, limits: Limits,
@@ -283,7 +338,8 @@ def _repair_list(name: str, items: list[str], item_max: int | None, pattern: str
     return clean
 
 
-def _fit_totals(out: dict[str, FieldValue], ctype: ContentType, limits: Limits, done: list[str]) -> None:
+def _fit_totals(out: dict[str, FieldValue], ctype: ContentType, limits: Limits, done: list[str],
+                keywords: Sequence[str] = ()) -> None:
     """Shorten the longest text field until the whole fits the platform's total limits."""
     text_fields = [s for s in ctype.fields if s.kind == "text"]
     if not text_fields:
@@ -293,12 +349,12 @@ def _fit_totals(out: dict[str, FieldValue], ctype: ContentType, limits: Limits, 
         excess = len(render(out, ctype)) - limits.total_max_chars
         if excess > 0:
             current = str(out[longest.name])
-            out[longest.name] = shorten(current, max(len(current) - excess, 1))
+            out[longest.name] = shorten(current, max(len(current) - excess, 1), keep=keywords)
             done.append(f"shortened {longest.name} to fit {limits.total_max_chars} characters in all")
     if limits.total_max_words is not None:
         total = sum(len(words(str(out.get(s.name, "")))) for s in text_fields)
         excess = total - limits.total_max_words
         if excess > 0:
             current = str(out[longest.name])
-            out[longest.name] = shorten(current, max_words=max(len(words(current)) - excess, 1))
+            out[longest.name] = shorten(current, max_words=max(len(words(current)) - excess, 1), keep=keywords)
             done.append(f"shortened {longest.name} to fit {limits.total_max_words} spoken words")

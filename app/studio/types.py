@@ -86,6 +86,8 @@ class ContentType(_Strict):
     words_per_second: float | None = Field(None, gt=0)
     default_duration_s: int | None = Field(None, ge=1)
     fields: list[FieldSpec]
+    #: text fields that carry the brief's required keywords, best first (each keyword is bound to one)
+    keyword_fields: list[str] = Field(default_factory=list)
     platforms: dict[str, Platform] = Field(default_factory=dict)
     examples: list[Example] = Field(default_factory=list)
 
@@ -103,6 +105,9 @@ class ContentType(_Strict):
         for example in self.examples:
             if set(example.output) != set(names):
                 raise ValueError(f"an example's output must have exactly the fields {names}")
+        for name in self.keyword_fields:
+            if name not in names or self.field(name).kind != "text":
+                raise ValueError(f"keyword_fields: {name!r} is not a text field of this type")
         for placeholder in re.findall(r"{(\w+)}", self.render):
             if placeholder not in names:
                 raise ValueError(f"render uses unknown field {{{placeholder}}}")
