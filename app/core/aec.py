@@ -22,12 +22,14 @@ samples = 32 ms at 16 kHz). Per block, with FFTs of 2B points (overlap-save):
    does not learn the user's voice. "Double-talk" in nearly every block for two seconds is rather a moved echo
    path, and is learned. Adaptation also stops when the reference is silent.
 4. Update: a normalised per-bin step ``mu(f) / power(f)`` times ``conj(X_p) E``, constrained to B taps per
-   partition (the gradient's second half is zeroed so the blocks do not wrap). ``power`` is the far-end power
-   seen through proportionate per-partition weights (as in Speex: partitions that carry more of the echo path
-   learn faster, the empty ones collect less noise). Once converged, ``mu(f)`` follows the residual-to-error
-   ratio per bin, from the *leak*: a regression across bins of the error's power fluctuations on the echo
-   estimate's (Valin, "On adjusting the learning rate in frequency domain echo cancellation with
-   double-talk", 2007, as in Speex's mdf.c), large while the error is mostly echo the filter can still remove.
+   partition (the second half of each partition's impulse response is zeroed so the blocks do not wrap): the
+   newest partition every block, the others in turn (Speex's alternately updated MDF, 4 FFTs instead of 2P).
+   ``power`` is the far-end power seen through proportionate per-partition weights (as in Speex: partitions
+   that carry more of the echo path learn faster, the empty ones collect less noise). Once converged,
+   ``mu(f)`` follows the residual-to-error ratio per bin, from the *leak*: a regression across bins of the
+   error's power fluctuations on the echo estimate's (Valin, "On adjusting the learning rate in frequency
+   domain echo cancellation with double-talk", 2007, as in Speex's mdf.c), large while the error is mostly
+   echo the filter can still remove.
 
 The caller passes the reference as a window of ``window`` samples that ends with the microphone block's last
 sample; the canceller keeps no copy of the reference, so a caller may re-align (a clock jump) or edit the
@@ -127,6 +129,7 @@ class EchoCanceller:
         self._ratio_db = 0.0  # output-to-echo-estimate power ratio, mean and variance (dB); starts pessimistic
         self._ratio_var = 36.0
         self._envelope = 0.0  # echo estimate power, held and decaying after loud blocks
+        self._prop = np.ones(p)  # proportionate step weights per partition (sum P)
         self._dt_recent: deque[bool] = deque(maxlen=self.settings.max_double_talk_blocks)
         self._erle_num = 0.0  # smoothed mic and residual power over echo-only blocks
         self._erle_den = 0.0
@@ -297,11 +300,14 @@ class EchoCanceller:
 
         # proportionate step (as in Speex): partitions that carry more of the echo path learn faster, so the
         # empty ones (before the delay, after the tail) collect less noise; the weights sum to P
-        norms = np.sqrt(np.sum(self._w.real**2 + self._w.imag**2, axis=1))
-        prop = norms + 0.1 * float(norms.max()) + 1e-12
-        prop *= self.partitions / float(prop.sum())
+        if self._adapted_blocks % 4 == 0:  # the weights move slowly: re-read every fourth block
+            w = self._w.view(np.float64)
+            norms = np.sqrt(np.einsum("pk,pk->p", w, w))
+            prop = norms + 0.1 * float(norms.max()) + 1e-12
+            self._prop = prop * (self.partitions / float(prop.sum()))
+        prop = self._prop
         # the far-end power per bin seen through those weights, smoothed (fast up, slow down)
-        xf = prop @ (x.real**2 + x.imag**2)
+        xf = np.einsum("p,pk,pk->k", prop, x.real, x.real) + np.einsum("p,pk,pk->k", prop, x.imag, x.imag)
         self._power = xf if not self._adapted_blocks else np.maximum(xf, 0.7 * self._power + 0.3 * xf)
 
         if self.converged:
@@ -314,11 +320,17 @@ class EchoCanceller:
         else:
             mu = np.full(b + 1, s.step)
         delta = 1e-3 * float(self._power.mean()) + 2 * b * 1e-10
-        grad = np.conj(x) * (e_spec * (mu / (self._power + delta)))
+        grad = np.conj(x)
+        grad *= e_spec * (mu / (self._power + delta))
         grad *= prop[:, None]
-        g = np.fft.irfft(grad, n=2 * b, axis=1)
-        g[:, b:] = 0.0  # keep B taps per partition (no circular wrap)
-        self._w += np.fft.rfft(g, axis=1)
+        self._w += grad
+        # keep B taps per partition (no circular wrap): the newest partition every block, the others in turn
+        # (Speex's alternately updated MDF; a full constraint per block would cost 2P FFTs)
+        turn = self._adapted_blocks % max(1, self.partitions - 1)
+        parts = [self.partitions - 1] if self.partitions == 1 else [self.partitions - 1, turn]
+        taps = np.fft.irfft(self._w[parts], n=2 * b, axis=1)
+        taps[:, b:] = 0.0
+        self._w[parts] = np.fft.rfft(taps, axis=1)
         self._adapted_blocks += 1
         if (not self.converged and self._adapted_blocks >= s.converged_blocks
                 and self.erle_db >= s.converged_erle_db):

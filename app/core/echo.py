@@ -340,13 +340,13 @@ class EchoGate:
         repeat audio, as a simulated microphone does); on the microphone's own timeline if the clock is coarse
         (a sound card's moves in steps of its callback block, frames wait in a queue). The one-tap match gives
         the echo's delay in each frame that our echo dominates; its spread over recent frames, measured from
-        either timing, shows which one the audio follows. The match searches the whole span every fourth
+        either timing, shows which one the audio follows. The match searches the whole span every 16th
         frame (and until the delay is known), otherwise only near the usual delay. Returns the match's output
         (None: nothing playing within reach)."""
         n = len(frame)
         self._frames += 1
         near = round(self.settings.one_tap_near_s * self.sample_rate)
-        if len(self._lags) >= 8 and self._frames % 4:
+        if len(self._lags) >= 8 and self._frames % 16:
             usual = int(np.median([raw for raw, _ in self._lags]))
             ref = self.reference(when + (near - usual) / self.sample_rate, n + 2 * near)
             return one_tap_cancel(frame, ref)[0] if _rms(ref) >= self.settings.silent_ref_rms else None
