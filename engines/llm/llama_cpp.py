@@ -44,13 +44,22 @@ _cancellable: type | None = None
 
 
 def _cancellable_llama() -> type:
-    """``llama_cpp.Llama`` with an ``eval`` that stops between chunks of the prompt when cancelled."""
+    """``llama_cpp.Llama`` with an ``eval`` that stops between chunks of the prompt when cancelled, and
+    grammar sampling that checks the picked token rather than the whole vocabulary (``engines.llm.sampling``)."""
     global _cancellable
     if _cancellable is None:
         import llama_cpp
 
         class CancellableLlama(llama_cpp.Llama):  # type: ignore[misc]
             cancel_event: threading.Event | None = None
+
+            def _init_sampler(self, *args: Any, grammar: Any = None, **kwargs: Any) -> Any:
+                chain = super()._init_sampler(*args, grammar=None, **kwargs)
+                if grammar is None:
+                    return chain
+                from engines.llm.sampling import TryThenGrammar
+
+                return TryThenGrammar(chain, self._model, grammar, self._n_vocab)
 
             def eval(self, tokens: Sequence[int]) -> None:
                 cancel = self.cancel_event

@@ -74,3 +74,27 @@ def test_a_lead_makes_the_string_open_with_the_phrase(llm: LlamaCppLLM) -> None:
         slogan = json.loads(answer)["slogan"]
         assert re.match(r"(Acme )?(moon boots|Moon boots|Moon Boots)(?!\w)", slogan), slogan
         assert len(slogan) <= 45
+
+
+def test_checking_the_picked_token_answers_as_checking_the_whole_vocabulary(llm: LlamaCppLLM) -> None:
+    """Greedy decoding picks the same tokens with engines.llm.sampling as with llama-cpp-python's own
+    grammar-first chain (which checks all 49,152 tokens against the grammar for every token)."""
+    import llama_cpp
+
+    from app.studio.brief import parse_brief
+    from app.studio.prompts import build_messages
+
+    brief = parse_brief({"type": "ad", "product": "BrewMate cold brew maker", "cta": "Order today",
+                         "keywords": ["cold brew"], "key_points": ["ready overnight", "easy to clean"]})
+    ctype = content_types()["ad"]
+    schema = json_schema(ctype, brief.hard_limits(), keywords=brief.keywords, product=brief.product)
+    messages = [{"role": m.role, "content": m.content} for m in build_messages(brief, None, [])]
+    plain = llama_cpp.Llama(model_path=str(llm.model_path), n_ctx=llm.settings.n_ctx, n_threads=llm.n_threads,
+                            verbose=False)
+    expected = plain.create_chat_completion(
+        messages=messages, grammar=llama_cpp.LlamaGrammar.from_string(schema_to_gbnf(schema), verbose=False),
+        temperature=0.0, max_tokens=120)["choices"][0]["message"]["content"]
+    llm._llm.reset()  # read the prompt from the start, as the fresh model does
+    got = llm.chat([ChatMessage(m["role"], m["content"]) for m in messages], json_schema=schema, max_tokens=120)
+    assert got == expected
+    assert json.loads(got)["headline"].lower().startswith(("cold brew", "brewmate"))
