@@ -248,8 +248,10 @@ class EchoCanceller:
             self._erle_den = 0.9 * self._erle_den + 0.1 * max(own, 1e-20)
             if envelope > 100.0 * noise:  # our echo 20 dB above the noise: what is left of it can be measured
                 ratio = 10.0 * math.log10(max(soo - noise, 0.1 * noise, 1e-5 * envelope) / envelope)  # >= -50 dB
-                ratio = min(max(ratio, self._ratio_db - 15.0), self._ratio_db + 15.0)  # one odd block: little
-                dev = ratio - self._ratio_db
+                # robust (Huber) update: a block far off the usual (a voice under the detector's threshold)
+                # counts as if it were two standard deviations off
+                limit = max(3.0, 2.0 * math.sqrt(self._ratio_var))
+                dev = min(max(ratio - self._ratio_db, -limit), limit)
                 self._ratio_db += s.ratio_rate * dev
                 self._ratio_var += s.ratio_rate * (dev * dev - self._ratio_var)
 

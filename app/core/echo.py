@@ -70,6 +70,8 @@ class TimelineSink:
         self._ref_start = 0  # timeline sample index of self._ref[0]
         self._end = 0.0  # where the next chunk goes on the audible clock (seconds)
         self._lock = threading.Lock()
+        #: the echo path an :class:`EchoGate` learned on this sink's playback (the room stays the same)
+        self.echo_canceller: EchoCanceller | None = None
         self._listeners: list[Callable[[AudioChunk, float], None]] = [on_play] if on_play else []
 
     def add_listener(self, listener: Callable[[AudioChunk, float], None]) -> None:
@@ -228,6 +230,7 @@ class EchoGate:
         self._span = int(self.settings.max_lag_s * sample_rate) + self._lead
         self._taps = self._span + int(self.settings.tail_s * sample_rate)
         self.canceller: EchoCanceller | None = None  # built at the first frame (its block is the frame size)
+        self._home: TimelineSink | None = None  # where the learned room is kept between gates (for_sink)
         self._next: float | None = None  # where the next frame should end on the audible clock
         self._drift = 0.0  # average of (clock reading - timeline), seconds
         self._frame_s = 0.0
@@ -243,7 +246,11 @@ class EchoGate:
 
     @classmethod
     def for_sink(cls, sink: TimelineSink, settings: EchoGateSettings | None = None) -> EchoGate:
-        return cls(sink.audible_time, sink.reference, sample_rate=sink.ref_rate, settings=settings)
+        """A gate on ``sink``'s clock and reference. The room it learns is kept on the sink, so the next gate
+        for the same sink (hands-free turned off and on again) starts from it; one gate at a time per sink."""
+        gate = cls(sink.audible_time, sink.reference, sample_rate=sink.ref_rate, settings=settings)
+        gate._home = sink
+        return gate
 
     def reset(self) -> None:
         """Forget the learned room (another device or room); the timeline re-anchors at the next frame."""
@@ -259,7 +266,13 @@ class EchoGate:
         if not self.settings.adaptive:
             return self._one_tap(frame, when)
         if self.canceller is None or self.canceller.block != n:
-            self.canceller = EchoCanceller(self._taps, n, self.settings.aec)
+            kept = self._home.echo_canceller if self._home is not None else None
+            if kept is not None and kept.block == n and kept.partitions == -(-self._taps // n):
+                self.canceller = kept
+            else:
+                self.canceller = EchoCanceller(self._taps, n, self.settings.aec)
+                if self._home is not None:
+                    self._home.echo_canceller = self.canceller
             self._frame_s = n / self.sample_rate
         aec = self.canceller
         smooth = self._timeline(when)

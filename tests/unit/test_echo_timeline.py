@@ -99,3 +99,27 @@ def test_a_microphone_that_skips_audio_is_placed_by_the_clock() -> None:
     erle = run(gate, frames)
     assert not gate.use_timeline
     assert erle > 20.0  # measured: 33 dB
+
+
+def test_a_new_gate_on_the_same_sink_starts_from_the_learned_room() -> None:
+    """Hands-free off and on again: the session builds a new gate for the same sink; the room is not relearned."""
+    from app.core.audio_io import FileAudioSink
+    from app.core.echo import TimelineSink
+    from engines.base import AudioChunk
+
+    played, echo, _ = make_room()
+    sink = TimelineSink(FileAudioSink())
+    sink.play(AudioChunk(pcm=played.astype(np.float32), sample_rate=RATE))
+    first = EchoGate.for_sink(sink)
+    half = len(echo) // 2 // N * N
+    for i in range(0, half, N):
+        first.process(echo[i : i + N].astype(np.float32), at=(i + N) / RATE)
+    assert first.canceller is not None and first.canceller.converged
+    second = EchoGate.for_sink(sink)
+    result = second.process(echo[half : half + N].astype(np.float32), at=(half + N) / RATE)
+    assert second.canceller is first.canceller
+    assert result.converged and result.residual is not None
+    frame = echo[half : half + N]
+    assert float(np.sum(frame**2)) > 100 * float(np.sum(result.residual.astype(np.float64) ** 2))  # > 20 dB at once
+    # a gate built without a sink learns its own room
+    assert EchoGate(sink.audible_time, sink.reference).canceller is None
