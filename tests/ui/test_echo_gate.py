@@ -187,7 +187,8 @@ def test_the_user_talking_over_our_voice_is_heard_once_at_the_right_time(room: s
     at = second_reply_user_at()
     run = barge_in(room, LOUD, at)
     assert len(run.starts) == 1, run.starts
-    # measured (36 room-takes): 19-147 ms after the user started, once 418 ms in the reverberant room
+    # measured (45 room-takes): 19-147 ms after the user started; in the reverberant room twice 418-452 ms
+    # ("stop" lost under a loud stretch of our voice, "please" heard)
     assert at - 0.1 <= run.starts[0] <= at + within_s
 
 
