@@ -78,10 +78,10 @@ class AecSettings:
 class AecFrame:
     """One block through the canceller. Powers are mean squares over the block (full scale 1.0)."""
 
-    residual: np.ndarray
-    echo: np.ndarray
+    residual: np.ndarray  # the output
+    echo: np.ndarray  # what was taken out of the microphone block
     mic_power: float
-    echo_power: float  # of the echo estimate y
+    echo_power: float  # of the filter's echo estimate y
     residual_power: float
     remaining_echo_power: float  # estimate of the echo still in the residual
     noise_power: float  # the microphone's noise floor
@@ -220,9 +220,9 @@ class EchoCanceller:
         self._floor[self.blocks % len(self._floor)] = soo
         noise = float(self._floor.min()) * 1.5
 
-        # remaining echo: the output's echo-to-estimate ratio, learned in dB over blocks where our echo was
-        # clearly there and nobody talked over it; its mean plus 1.3 standard deviations (~ the 90th percentile)
-        # what is left of our echo decays with the room after a loud passage, not with this block's estimate
+        # remaining echo: the output-to-echo-estimate ratio, learned in dB over blocks where our echo was clearly
+        # there and nobody talked over it; its mean plus 1.3 standard deviations (~ the 90th percentile), times
+        # the estimate's envelope (what is left of our echo dies away with the room after a loud passage)
         self._envelope = max(syy, self._envelope * s.echo_decay)
         envelope = self._envelope
         remaining = envelope * 10.0 ** ((self._ratio_db + 1.3 * math.sqrt(self._ratio_var)) / 10.0)
@@ -264,7 +264,7 @@ class EchoCanceller:
         scale = 1.0 / b
         return AecFrame(
             residual=out.astype(np.float32),
-            echo=(y + gain * y).astype(np.float32),
+            echo=(d - out).astype(np.float32),
             mic_power=sdd * scale,
             echo_power=syy * scale,
             residual_power=soo * scale,
