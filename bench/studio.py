@@ -4,7 +4,10 @@
 
 Reports the share of final variants meeting every hard constraint (target >= 95 %), mean keyword
 coverage, mean seconds per final variant (wall clock, includes the extra candidates and
-regenerations: what a user waits), per content type, and the most common problems.
+regenerations: what a user waits), per content type, and the most common problems. Other programs
+on the machine slow the wall clock down, so the load average at the start and the end is recorded,
+and the process CPU time per variant too (what the generation itself costs, much less sensitive to
+other jobs).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "studio.json")
     args = parser.parse_args()
 
+    load_start = os.getloadavg()[0]
     started = time.perf_counter()
     llm = LlamaCppLLM(LLMSettings(model=args.model))
     load_s = time.perf_counter() - started
@@ -44,15 +48,15 @@ def main() -> None:
     if args.limit:
         files = files[: args.limit]
     per_type: dict[str, dict[str, Any]] = defaultdict(lambda: {"variants": 0, "pass": 0, "coverage": 0.0,
-                                                              "seconds": 0.0})
+                                                              "seconds": 0.0, "cpu": 0.0})
     problems: Counter[str] = Counter()
     total = passing = 0
-    coverage_sum = seconds_sum = 0.0
+    coverage_sum = seconds_sum = cpu_sum = 0.0
     for path in files:
         brief = load_brief(path)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         variants = generate_variants(brief, llm, n=args.variants)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         row = per_type[brief.type]
         for variant in variants:
             total += 1
@@ -63,7 +67,9 @@ def main() -> None:
             row["coverage"] += variant.analysis.keyword_coverage
             problems.update(p.code + (" (hard)" if p.hard else "") for p in variant.problems)
         row["seconds"] += elapsed
+        row["cpu"] += cpu
         seconds_sum += elapsed
+        cpu_sum += cpu
         print(f"{path.name}: {sum(v.passes for v in variants)}/{len(variants)} pass, "
               f"{elapsed / len(variants):.1f}s/variant", file=sys.stderr)
     result = {
@@ -78,11 +84,14 @@ def main() -> None:
         "hard_constraints_met": round(passing / max(total, 1), 3),
         "keyword_coverage": round(coverage_sum / max(total, 1), 3),
         "seconds_per_variant": round(seconds_sum / max(total, 1), 2),
+        "cpu_seconds_per_variant": round(cpu_sum / max(total, 1), 2),
+        "load_average_1min": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "model_load_s": round(load_s, 2),
         "by_type": {
             key: {"variants": r["variants"], "hard_constraints_met": round(r["pass"] / max(r["variants"], 1), 3),
                   "keyword_coverage": round(r["coverage"] / max(r["variants"], 1), 3),
-                  "seconds_per_variant": round(r["seconds"] / max(r["variants"], 1), 2)}
+                  "seconds_per_variant": round(r["seconds"] / max(r["variants"], 1), 2),
+                  "cpu_seconds_per_variant": round(r["cpu"] / max(r["variants"], 1), 2)}
             for key, r in sorted(per_type.items())
         },
         "problems": dict(problems.most_common(12)),
