@@ -22,6 +22,15 @@ def _piper() -> Any:
     return PiperTTS()
 
 
+@functools.cache
+def fixed_piper() -> Any:
+    """The shipped voice without sampling noise: the same text is the same audio in every run, so a test's
+    bounds hold for the audio they were measured on (the bench measures across natural takes)."""
+    from engines.tts.piper import PiperTTS
+
+    return PiperTTS(deterministic=True)
+
+
 def speak_with_piper(text: str, sample_rate: int = ASR_RATE) -> np.ndarray:
     """``text`` spoken by the shipped Piper voice, mono float32 at ``sample_rate`` (16 kHz by default)."""
     tts = _piper()

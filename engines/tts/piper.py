@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 class PiperTTS:
     """Piper voice; ``synthesize`` yields float32 mono chunks at the voice's sample rate."""
 
-    def __init__(self, settings: TTSSettings | None = None) -> None:
+    def __init__(self, settings: TTSSettings | None = None, *, deterministic: bool = False) -> None:
+        """``deterministic``: no sampling noise, so the same text always gives the same audio (for tests and
+        benchmarks that must compare like with like; the app keeps Piper's natural variation)."""
         from piper import PiperVoice, SynthesisConfig
 
         self.settings = settings or TTSSettings()
@@ -50,7 +52,8 @@ class PiperTTS:
         self.has_alignments = len(self._voice.session.get_outputs()) >= 2
         self._espeak: EspeakTimer | Literal[False] | None = None  # the timing fallback, made on first use
         voice_scale = float(self._voice.config.length_scale or 1.0)
-        self._syn_config = SynthesisConfig(length_scale=voice_scale * self.settings.length_scale)
+        noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
+        self._syn_config = SynthesisConfig(length_scale=voice_scale * self.settings.length_scale, **noise)
         log.info(
             "Loaded Piper voice %s (%d Hz, alignments: %s)", self.voice_path.name, self.sample_rate,
             self.has_alignments,

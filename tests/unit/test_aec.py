@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -128,19 +126,3 @@ def test_the_output_is_the_microphone_when_nothing_was_learned() -> None:
     frame = aec.process(np.zeros(aec.window), mic)
     assert np.allclose(frame.residual, mic, atol=1e-6)
     assert frame.echo_power == 0.0 and not frame.adapted
-
-
-def test_a_block_costs_well_under_a_millisecond_of_cpu() -> None:
-    """The capture path runs it per 32 ms frame: a 0.6 s filter (19 partitions) must stay cheap."""
-    rng = np.random.default_rng(4)
-    aec = EchoCanceller(int(0.55 * RATE), B)
-    x = rng.normal(0.0, 0.1, 12 * RATE)
-    mic = np.convolve(x, echo_path(rng))[: len(x)]
-    padded = np.concatenate([np.zeros(aec.window - B), x])
-    costs = []
-    for i in range(0, len(mic) - B + 1, B):
-        start = time.thread_time()
-        aec.process(padded[i : i + aec.window], mic[i : i + B])
-        costs.append(time.thread_time() - start)
-    # measured ~0.4 ms mean on one core of the 2-core CI machine; the bound leaves room for a loaded machine
-    assert float(np.mean(costs)) < 2e-3
