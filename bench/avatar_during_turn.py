@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import write_report  # bench/_common.py (run as a script: bench/ is on the path)
 
 from app.core.assembly import build_engines
 from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource
@@ -127,10 +127,7 @@ def main() -> None:
         "audio_stalls": len(stalls),
         "audio_stall_s": round(float(sum(stalls)), 3),
     }
-    text = json.dumps(report, indent=2)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
-    print(text)
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

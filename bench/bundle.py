@@ -24,22 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import cpu_model  # bench/_common.py (run as a script: bench/ is on the path)
+
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("bench.bundle")
 
 
 def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def one_run(bundle: Path, say: str, timeout: float) -> dict[str, float | str]:

@@ -27,6 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _common import cpu_model, write_report  # bench/_common.py (run as a script: bench/ is on the path)
+
 from app.core.audio_io import FileAudioSink
 from app.core.config import VADSettings
 from app.core.echo import EchoGate, EchoGateSettings, GateResult, TimelineSink
@@ -164,16 +166,6 @@ def cpu_timing(take: Take, vad: SileroVAD, runs: int = 5) -> dict[str, object]:
     return out
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--takes", type=int, default=3, help="fresh Piper syntheses of the two replies")
@@ -236,10 +228,7 @@ def main() -> None:
         "user_levels": {"loud": LOUD, "quiet": QUIET},
         "rooms": rooms,
     }
-    text = json.dumps(report, indent=2)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
-    print(text)
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import resource
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import cpu_model, write_report  # bench/_common.py (run as a script: bench/ is on the path)
 
 from app.core.assembly import build_engines
 from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource
@@ -47,16 +47,6 @@ QUESTIONS = [
     "Tell me something about the moon.",
 ]
 LEAD_S, TAIL_S = 0.4, 1.5
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -135,10 +125,7 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "turns_detail": rows,
     }
-    text = json.dumps(report, indent=2)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
-    print(text)
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""What every benchmark shares: the machine's CPU name and writing the JSON report (and printing it).
+
+Benchmarks run as scripts (``python bench/NAME.py``), so this sits beside them and is imported as ``_common``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def write_report(report: dict[str, Any], out: str | Path) -> None:
+    """Write ``report`` as indented JSON to ``out`` (folders made as needed) and print it."""
+    text = json.dumps(report, indent=2)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text + "\n")
+    print(text)
