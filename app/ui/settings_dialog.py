@@ -170,10 +170,10 @@ class SettingsDialog(QDialog):
         tabs.addTab(self.sync_page, "Sync")
         self.tabs = tabs
         # The microphone is open only while the audio page shows, on the devices chosen there.
-        tabs.currentChanged.connect(self._audio_page_shown)
+        tabs.currentChanged.connect(self._page_shown)
         for combo in (self.input_device, self.output_device):
-            combo.currentIndexChanged.connect(lambda _i: self._audio_page_shown())
-        self.tts_engine.currentTextChanged.connect(lambda _t: self._audio_page_shown())
+            combo.currentIndexChanged.connect(lambda _i: self._page_shown())
+        self.tts_engine.currentTextChanged.connect(lambda _t: self._page_shown())
         self.finished.connect(lambda _code: self.sound_check.stop())
 
         self.error = QLabel()
@@ -195,7 +195,7 @@ class SettingsDialog(QDialog):
         """The audio backend with the devices chosen in this dialog (for the sound check)."""
         return audio_with_devices(self.audio, self.input_device.currentData(), self.output_device.currentData())
 
-    def _audio_page_shown(self) -> None:
+    def _page_shown(self) -> None:
         if self.tabs.currentWidget() is self.audio_tab and self.isVisible():
             self.sound_check.start()
         else:
@@ -251,7 +251,7 @@ class SettingsDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._audio_page_shown()
+        self._page_shown()
 
     def _fill_devices(self, settings: Settings) -> None:
         for combo in (self.input_device, self.output_device):
