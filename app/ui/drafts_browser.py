@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.store.drafts import MARK_END, MARK_START
 from app.studio import get_type
 from app.ui.jobs import Job, core_job
+from app.ui.sidebar import HIT_STYLE
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
 STAR_ROLE = Qt.ItemDataRole.UserRole + 2
 ITEM_PADDING = QSize(2 * 8, 2 * 7 + 2 * 1)
 """What the theme's ``QListWidget::item`` padding (7 px 8 px) and margin (1 px) take around an entry."""
-HIT_STYLE = "background:#ffe27a;color:#1d1d1f"
-"""The same highlight as the chat sidebar's search hits."""
 
 
 def when(stamp: str) -> str:

@@ -27,10 +27,14 @@ MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 2
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+HIT_STYLE = "background:#ffe27a;color:#1d1d1f"
+"""How a search hit is highlighted (here and in the studio's drafts browser)."""
+
+
 def highlight(snippet: str) -> str:
     """The store's ``[hit]`` marks as HTML highlights (the rest escaped)."""
     escaped = html.escape(snippet)
-    return re.sub(r"\[([^\[\]]*)\]", r'<span style="background:#ffe27a;color:#1d1d1f">\1</span>', escaped)
+    return re.sub(r"\[([^\[\]]*)\]", rf'<span style="{HIT_STYLE}">\1</span>', escaped)
 
 
 class Sidebar(QWidget):
