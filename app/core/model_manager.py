@@ -209,6 +209,11 @@ class ModelManager:
         def add(role: Role, name: str, path: Path, source: Literal["shipped", "prepared", "user"], spec: str) -> None:
             out.append(InstalledModel(role, name, path, _size(path), source, spec))
 
+        for name in models.PREPARED_LLM:
+            try:
+                add("llm", name, models.resolve_llm(name, models_dir=self.root), "prepared", name)
+            except ModelError as err:
+                log.info("prepared LLM %s unavailable: %s", name, err.message)
         for name in models.SHIPPED_LLM:
             try:
                 add("llm", name, models.resolve_llm(name), "shipped", name)

@@ -26,7 +26,7 @@ from typing import Any
 from app.core.config import LLMSettings
 from app.core.errors import ConfigError, ModelError
 from engines.base import ChatMessage, EngineInfo
-from engines.models import SHIPPED_LLM, resolve_llm
+from engines.models import resolve_llm, shipped_llm_names
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,8 @@ class LlamaCppLLM:
             "stream": True,
             "max_tokens": max_tokens or self.settings.max_tokens,
             "temperature": self.settings.temperature if temperature is None else temperature,
+            # free chat only: a penalty on repeated tokens would fight a grammar's quotes and braces
+            "repeat_penalty": self.settings.repeat_penalty if grammar is None and json_schema is None else 1.0,
         }
         if grammar is not None:
             kwargs["grammar"] = self._grammar(grammar)
@@ -300,7 +302,7 @@ class LlamaCppLLM:
         return EngineInfo(
             role="llm",
             name="llama-cpp",
-            model=self.settings.model if self.settings.model in SHIPPED_LLM else self.model_path.name,
+            model=self.settings.model if self.settings.model in shipped_llm_names() else self.model_path.name,
             model_path=str(self.model_path),
             version=f"llama-cpp-python {self._version}",
             device=device,
