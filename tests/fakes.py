@@ -23,10 +23,12 @@ class ScriptedLLM:
         self.reply = reply
         self.delay_s = delay_s
         self.calls: list[list[ChatMessage]] = []
+        self.cancels: list[threading.Event | None] = []  # the cancel event each call was given
         self.tokens_sent = 0
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: threading.Event | None = None) -> Iterator[str]:
         self.calls.append(list(messages))
+        self.cancels.append(cancel)
         for i, word in enumerate(self.reply.split(" ")):
             if cancel is not None and cancel.is_set():
                 return
@@ -48,8 +50,10 @@ class ToneTTS:
         self.name = name
         self.fail = fail
         self.spoken: list[str] = []
+        self.cancels: list[threading.Event | None] = []  # the cancel event each call was given
 
     def synthesize(self, text: str, *, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
+        self.cancels.append(cancel)
         if self.fail:
             raise NetworkError("no network")
         self.spoken.append(text)
@@ -107,11 +111,16 @@ class MemoryStore:
 
     def add_message(self, conversation_id: int, role: str, text: str, *, interrupted: bool = False,
                     timings: dict[str, float] | None = None, turn_id: str | None = None,
-                    supersede_from: int | None = None) -> int:
+                    supersede_from: int | None = None, incomplete: bool = False) -> int:
         self.messages.append({"conversation_id": conversation_id, "role": role, "text": text,
                               "interrupted": interrupted, "timings": timings or {}, "turn_id": turn_id,
-                              "supersede_from": supersede_from})
+                              "supersede_from": supersede_from, "incomplete": incomplete})
         return len(self.messages)
+
+    def update_message(self, message_id: int, text: str, *, interrupted: bool = False, incomplete: bool = False,
+                       timings: dict[str, float] | None = None) -> None:
+        self.messages[message_id - 1].update(text=text, interrupted=interrupted, incomplete=incomplete,
+                                             timings=timings or {})
 
 
 def speech_like(seconds: float, sample_rate: int = 16_000) -> np.ndarray:
@@ -160,3 +169,16 @@ class SchemaLLM:
                     text = f"{text} {word}".strip()
                 out[name] = text or self.phrase[:limit]
         return json.dumps(out)
+
+
+class ScriptedEndOfTurn:
+    """An end-of-turn model that answers the given probabilities in order (the last one repeats)."""
+
+    def __init__(self, *probabilities: float) -> None:
+        self.probabilities = list(probabilities) or [0.9]
+        self.heard: list[float] = []  # seconds of audio of each call
+
+    def complete_probability(self, audio: np.ndarray) -> float:
+        self.heard.append(len(audio) / 16_000)
+        index = min(len(self.heard) - 1, len(self.probabilities) - 1)
+        return self.probabilities[index]

@@ -30,10 +30,17 @@ class SentenceSplitter:
         self.min_sentence_chars = min_sentence_chars
         self._buffer = ""
         self._emitted = 0
+        self._fed = 0
+
+    @property
+    def consumed(self) -> int:
+        """Characters of the fed text that are in pieces already released."""
+        return self._fed - len(self._buffer)
 
     def feed(self, token: str) -> Iterator[str]:
         """Add a token; yield every piece that is now complete."""
         self._buffer += token
+        self._fed += len(token)
         while True:
             piece = self._take_piece()
             if piece is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 #: Stage marks, in the order they normally happen. Timings are reported relative to ``speech_end``
 #: (voice turns) or ``input`` (text turns).
 STAGES = (
-    "speech_end",  # VAD decided the user stopped speaking
+    "speech_end",  # the user stopped speaking (the start of the silence that ended the turn)
+    "turn_end",  # the end of the turn was decided (end-of-turn model + silence)
     "transcript",  # ASR finished
     "first_token",  # LLM produced its first token
     "first_sentence",  # splitter released the first speakable piece
@@ -18,6 +20,10 @@ STAGES = (
     "reply_done",  # LLM finished
     "audio_done",  # last audio chunk handed to the sink
 )
+
+
+class TurnDiscarded(Exception):
+    """A speculative turn was discarded because the user went on speaking."""
 
 
 def new_turn_id() -> str:
@@ -36,19 +42,71 @@ class Turn:
         """Record the first time ``stage`` happened (later calls are ignored)."""
         self.marks.setdefault(stage, time.monotonic() if at is None else at)
 
+    _linked: list[threading.Event] = field(default_factory=list, repr=False)
+    #: a speculative turn starts when silence begins, before the end of the user's turn is certain: it
+    #: saves and plays nothing until ``confirm()``; ``discard()`` (the user went on speaking) cancels it
+    speculative: bool = False
+    discarded: bool = False
+    transcript: str | None = None  #: what ASR heard (voice turns), set as soon as it is known
+    _decision: asyncio.Future[bool] | None = field(default=None, repr=False)
+
     @property
     def cancelled(self) -> bool:
         return self.cancel.is_set()
 
     def interrupt(self) -> None:
         self.cancel.set()
+        for event in self._linked:
+            event.set()
+
+    def _future(self) -> asyncio.Future[bool]:
+        if self._decision is None:
+            self._decision = asyncio.get_running_loop().create_future()
+            if not self.speculative:
+                self._decision.set_result(True)
+        return self._decision
+
+    def confirm(self) -> None:
+        """The user's turn really ended: what this turn prepared may now be saved and played."""
+        decision = self._future()
+        if not decision.done():
+            decision.set_result(True)
+
+    def discard(self) -> None:
+        """The user went on speaking: cancel everything; nothing of this turn is saved or played."""
+        self.discarded = True
+        decision = self._future()
+        if not decision.done():
+            decision.set_result(False)
+        self.interrupt()
+
+    @property
+    def confirmed(self) -> bool:
+        return not self.speculative or (self._decision is not None and self._decision.done()
+                                        and self._decision.result())
+
+    async def until_confirmed(self) -> None:
+        """Wait until a speculative turn is confirmed; raise TurnDiscarded if it is discarded instead."""
+        if not await asyncio.shield(self._future()):
+            raise TurnDiscarded(self.turn_id)
+
+    def linked_event(self) -> threading.Event:
+        """A cancel event for one engine call of this turn: set when the turn is interrupted, and settable
+        on its own (the reply guard ends the LLM's reply without cancelling the turn)."""
+        event = threading.Event()
+        self._linked.append(event)
+        if self.cancel.is_set():
+            event.set()
+        return event
 
     def timings(self) -> dict[str, float]:
         """Seconds from the turn's origin (end of speech, or text input) to each stage, plus extras."""
         origin = self.marks.get("speech_end", self.started)
         out = {f"{k}_s": round(v - origin, 4) for k, v in self.marks.items() if k != "speech_end"}
-        if "transcript" in self.marks and "speech_end" in self.marks:
-            out["asr_s"] = round(self.marks["transcript"] - self.marks["speech_end"], 4)
+        asr_origin = self.marks.get("asr_start", self.marks.get("speech_end"))
+        if "transcript" in self.marks and asr_origin is not None:
+            out["asr_s"] = round(self.marks["transcript"] - asr_origin, 4)
+        out.pop("asr_start_s", None)
         llm_origin = self.marks.get("transcript", self.started)
         if "first_token" in self.marks:
             out["llm_first_token_s"] = round(self.marks["first_token"] - llm_origin, 4)

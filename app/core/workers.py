@@ -39,11 +39,17 @@ class EngineWorker:
     ) -> AsyncIterator[T]:
         """Run ``make_iter(*args, **kwargs)`` in the worker and yield its items on the loop as they come.
 
-        If the consumer stops early (break, cancellation), ``cancel`` is set so the worker stops promptly.
+        ``cancel`` (the turn's cancel event) is passed through to ``make_iter`` as its ``cancel=`` keyword, so
+        the engine itself checks it between items (llama also between prompt chunks, Piper between
+        sentences); the worker never keeps it to itself. If the consumer stops early (break, cancellation),
+        ``cancel`` is set so the engine and the worker stop promptly. Without ``cancel``, ``make_iter`` gets no
+        such keyword and a private event stops the draining loop.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         stop = cancel or threading.Event()
+        if cancel is not None:
+            kwargs["cancel"] = cancel
 
         def drain() -> None:
             try:
