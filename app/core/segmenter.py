@@ -2,6 +2,12 @@
 
 Pure logic (no threads, no engine): feed ``(frame, confidence)`` pairs, get ``Utterance`` boundaries.
 Hysteresis: speech starts at ``threshold`` and only counts as silence below ``threshold - 0.15``.
+
+With ``emit_pauses``, the first ``pause_ms`` of silence inside an utterance yield a :class:`Pause` (the
+speech so far: a possible end of turn, which the pipeline checks with its end-of-turn model and may start
+answering speculatively), and speech that comes back after it yields :class:`Resumed`. How much silence
+then ends the utterance is the caller's decision (:meth:`Segmenter.set_hangover`): short when the
+user's sentence is complete, long when it is not; without a decision it is ``min_silence_ms``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,22 @@ class SpeechStart:
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """Silence began inside an utterance: ``audio`` is the speech so far (with its padding)."""
+
+    audio: np.ndarray
+    start_s: float
+    end_s: float  # where speech stopped
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """Speech came back after a :class:`Pause`: the utterance goes on."""
+
+    offset_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Utterance:
     audio: np.ndarray
     start_s: float
@@ -28,13 +50,18 @@ class Utterance:
 
 
 class Segmenter:
-    def __init__(self, settings: VADSettings, sample_rate: int, frame_samples: int) -> None:
+    def __init__(
+        self, settings: VADSettings, sample_rate: int, frame_samples: int, *, emit_pauses: bool = False
+    ) -> None:
         self.settings = settings
+        self.emit_pauses = emit_pauses
         self.sample_rate = sample_rate
         self.frame_samples = frame_samples
         self.frame_s = frame_samples / sample_rate
         self._pad_frames = max(0, round(settings.speech_pad_ms / 1000 / self.frame_s))
-        self._silence_frames_needed = max(1, round(settings.min_silence_ms / 1000 / self.frame_s))
+        self._default_silence_frames = max(1, round(settings.min_silence_ms / 1000 / self.frame_s))
+        self._silence_frames_needed = self._default_silence_frames
+        self._pause_frames = max(1, round(settings.pause_ms / 1000 / self.frame_s))
         self._min_speech_frames = max(1, round(settings.min_speech_ms / 1000 / self.frame_s))
         self._barge_in_frames = max(1, round(settings.barge_in_ms / 1000 / self.frame_s))
         #: set while Visage is talking: speech starts count after ``barge_in_ms`` instead of ``min_speech_ms``,
@@ -52,12 +79,23 @@ class Segmenter:
         self._silence_run = 0
         self._frame_index = 0
         self._start_index = 0
+        self._paused = False
+        self._silence_frames_needed = self._default_silence_frames
 
     @property
     def in_speech(self) -> bool:
         return self._in_speech
 
-    def push(self, frame: np.ndarray, confidence: float) -> SpeechStart | Utterance | None:
+    @property
+    def silence_s(self) -> float:
+        """How long the current silence inside an utterance has lasted."""
+        return self._silence_run * self.frame_s if self._in_speech else 0.0
+
+    def set_hangover(self, ms: float) -> None:
+        """How much silence ends the current utterance (the end-of-turn decision); reset by each utterance."""
+        self._silence_frames_needed = max(1, round(ms / 1000 / self.frame_s))
+
+    def push(self, frame: np.ndarray, confidence: float) -> SpeechStart | Pause | Resumed | Utterance | None:
         index = self._frame_index
         self._frame_index += 1
         if not self._in_speech:
@@ -78,11 +116,33 @@ class Segmenter:
         if confidence < self._off_threshold:
             self._silence_run += 1
         else:
+            resumed = self._paused
             self._silence_run = 0
             self._speech_frames += 1
+            if resumed:
+                self._paused = False
+                self._silence_frames_needed = self._default_silence_frames
+                return Resumed(offset_s=index * self.frame_s)
         if self._silence_run >= self._silence_frames_needed:
             return self._finish()
+        if (
+            self.emit_pauses
+            and not self._paused
+            and self._silence_run == self._pause_frames
+            and self._speech_frames >= self._min_speech_frames
+        ):
+            self._paused = True
+            return self._pause()
         return self._maybe_started()
+
+    def _kept_audio(self) -> np.ndarray:
+        keep = len(self._speech) - self._silence_run + min(self._silence_run, self._pad_frames)
+        return np.concatenate(self._speech[:keep]) if keep > 0 else np.zeros(0, np.float32)
+
+    def _pause(self) -> Pause:
+        end_index = self._frame_index - self._silence_run
+        return Pause(audio=self._kept_audio(), start_s=self._start_index * self.frame_s,
+                     end_s=end_index * self.frame_s)
 
     def _maybe_started(self) -> SpeechStart | None:
         needed = min(self._barge_in_frames, self._min_speech_frames) if self.busy else self._min_speech_frames
@@ -93,8 +153,7 @@ class Segmenter:
 
     def _finish(self) -> Utterance | None:
         speech_frames = self._speech_frames
-        keep = len(self._speech) - self._silence_run + min(self._silence_run, self._pad_frames)
-        audio = np.concatenate(self._speech[:keep]) if keep > 0 else np.zeros(0, np.float32)
+        audio = self._kept_audio()
         end_index = self._frame_index - self._silence_run
         start_s = self._start_index * self.frame_s
         hangover = self._silence_run * self.frame_s
@@ -102,6 +161,8 @@ class Segmenter:
         self._speech = []
         self._speech_frames = 0
         self._silence_run = 0
+        self._paused = False
+        self._silence_frames_needed = self._default_silence_frames
         if speech_frames < self._min_speech_frames:
             return None  # a click or a cough, not speech
         return Utterance(audio=audio, start_s=start_s, end_s=end_index * self.frame_s, hangover_s=hangover)

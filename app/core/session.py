@@ -68,22 +68,15 @@ Notify = Callable[[str, Any], None]
 Progress = Callable[[int, int, str], None]
 EngineLoader = Callable[[Settings, Progress, Callable[[str], None]], Engines]
 
-ROLES = ("llm", "asr", "vad", "tts")
-_LABELS = {"llm": "language model", "asr": "speech recognizer", "vad": "voice detector", "tts": "voice"}
+ROLES = ("llm", "asr", "vad", "tts")  # the engines the status line names
 
 
 def load_engines(settings: Settings, progress: Progress, on_notice: Callable[[str], None]) -> Engines:
-    """Load every engine, one role at a time, reporting progress (runs in a worker thread)."""
-    from app.core.assembly import build_tts
-    from engines.registry import engine_class
+    """Load every engine, one role at a time, reporting progress (runs in a worker thread); the same
+    assembly as the CLI's, so the same machine choices and fallbacks are reported here too."""
+    from app.core.assembly import build_engines
 
-    loaded: dict[str, Any] = {}
-    for i, role in enumerate(ROLES):
-        progress(i, len(ROLES), f"Loading the {_LABELS[role]}…")
-        section = getattr(settings, role)
-        loaded[role] = build_tts(settings, on_notice) if role == "tts" else engine_class(role, section.engine)(section)
-    progress(len(ROLES), len(ROLES), "Models ready")
-    return Engines(llm=loaded["llm"], asr=loaded["asr"], tts=loaded["tts"], vad=loaded["vad"])
+    return build_engines(settings, on_notice=on_notice, progress=progress)
 
 
 class AudioBackend(Protocol):

@@ -1,0 +1,208 @@
+"""Hands-free turn-taking: when the user has finished, answering early, and barge-in.
+
+One :class:`TurnTaker` runs per ``Pipeline.listen`` call, on the core loop. It reads ``(frame, speech
+probability)`` pairs from the listen worker and feeds the :class:`~app.core.segmenter.Segmenter`:
+
+- **Pause** (``pause_ms`` of silence inside an utterance): the end-of-turn model scores the speech so far
+  (in its own worker) and the hang-over is set from it (:mod:`app.core.end_of_turn`); when no other turn is
+  running, a *speculative* turn starts at once — ASR, LLM, first clause, TTS — holding back saving,
+  playback and events. When its transcript is in, the hang-over is refined with the words.
+- **Resumed** (speech again before the hang-over ran out): the speculative turn is discarded — nothing
+  stored, played or shown — and the utterance simply goes on (the next pause starts a new one with all of it).
+- **Utterance** (the hang-over ran out): the speculative turn is confirmed (its audio starts now, often
+  already synthesised), or, if there is none, the utterance is queued and answered in order.
+- **SpeechStart while Visage talks** (``barge_in``): the running turn is interrupted as a whole.
+
+Turns are answered strictly in order: a speculative turn only starts when nothing else is running or
+queued, so every reply sees the history of the turns before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from app.core.audio_io import AudioSource
+from app.core.end_of_turn import hangover_ms
+from app.core.errors import AudioInputError
+from app.core.events import Notice, SpeechStarted, TurnFinished
+from app.core.segmenter import Pause, Resumed, Segmenter, SpeechStart, Utterance
+from app.core.turn import TurnDiscarded
+
+if TYPE_CHECKING:
+    from app.core.pipeline import Pipeline, Speculation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Queued:
+    utterance: Utterance | None = None
+    speculation: Speculation | None = None
+
+
+class TurnTaker:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        source: AudioSource,
+        *,
+        barge_in: bool = True,
+        speak: bool = True,
+        max_turns: int | None = None,
+    ) -> None:
+        vad = pipeline.engines.vad
+        if vad is None:
+            raise AudioInputError("No voice activity detector is loaded.", hint="Check `visage doctor`.")
+        if source.sample_rate != vad.sample_rate:
+            raise AudioInputError(
+                f"The audio source runs at {source.sample_rate} Hz; the VAD needs {vad.sample_rate} Hz."
+            )
+        self.pipeline = pipeline
+        self.source = source
+        self.barge_in = barge_in
+        self.speak = speak
+        self.max_turns = max_turns
+        self.settings = pipeline.settings.vad
+        self.model = pipeline.engines.end_of_turn if self.settings.end_of_turn == "smart-turn" else None
+        self.segmenter = Segmenter(self.settings, vad.sample_rate, vad.frame_samples, emit_pauses=True)
+        #: a source read faster than real time (a file) waits for each end-of-turn decision
+        self.inline_decisions = not getattr(source, "realtime", True)
+        self.results: list[TurnFinished] = []
+        self._queue: asyncio.Queue[_Queued | None] = asyncio.Queue()
+        self._answering = False  # the answer loop is busy with a turn
+        self._speculation: Speculation | None = None
+        self._pause_id = 0  # which pause a late end-of-turn decision belongs to
+        self._decisions: set[asyncio.Task[None]] = set()
+        #: end-of-turn decisions (for the details view and tests): (probability, transcript, hang-over ms)
+        self.decisions: list[tuple[float | None, str | None, int]] = []
+
+    async def run(self) -> list[TurnFinished]:
+        if self.settings.end_of_turn == "smart-turn" and self.model is None:
+            self.pipeline.emit(Notice(
+                turn_id="", level="warning",
+                message=f"The end-of-turn model is not loaded: your turn ends after a fixed "
+                f"{self.settings.min_silence_ms} ms of silence. Run `visage setup-models` to get it back.",
+            ))
+        answering = asyncio.create_task(self._answer())
+        try:
+            async for frame, confidence in self.pipeline.frames_on_worker(self.source):
+                await self._on_frame(frame, confidence)
+                if answering.done():
+                    break
+            last = self.segmenter.finish_stream()
+            if last is not None:
+                self._ended(last)
+            elif self._speculation is not None:  # the input ended inside a pause: that was the end
+                self._ended(None)
+        finally:
+            await self._queue.put(None)
+            await answering
+            for task in list(self._decisions):
+                task.cancel()
+        return self.results
+
+    # ---- frames ----
+    async def _on_frame(self, frame: np.ndarray, confidence: float) -> None:
+        pipeline = self.pipeline
+        self.segmenter.busy = self.barge_in and pipeline.current is not None
+        found = self.segmenter.push(frame, confidence)
+        if isinstance(found, SpeechStart):
+            running = pipeline.current.turn_id if pipeline.current else ""
+            pipeline.emit(SpeechStarted(turn_id=running, offset_s=found.offset_s))
+            if self.barge_in and pipeline.current is not None:
+                pipeline.interrupt()
+        elif isinstance(found, Pause):
+            await self._paused(found)
+        elif isinstance(found, Resumed):
+            self._resumed()
+        elif isinstance(found, Utterance):
+            self._ended(found)
+
+    async def _paused(self, pause: Pause) -> None:
+        self._pause_id += 1
+        silence_s = self.segmenter.silence_s
+        if self.settings.speculative and self._speculation is None and self._idle():
+            self._speculation = self.pipeline.speculate(pause.audio, pause.end_s, silence_s, speak=self.speak)
+        if self.model is None:
+            self.segmenter.set_hangover(hangover_ms(self.settings, None))
+            return
+        # until the model has spoken, assume the user may go on: a slow decision never cuts anyone off
+        self.segmenter.set_hangover(self.settings.max_silence_ms)
+        deciding = self._decide(self._pause_id, pause.audio, self._speculation)
+        if self.inline_decisions:
+            await deciding  # a file, not a live microphone: frames wait, so the result never depends on speed
+        else:
+            self._track(deciding)
+
+    def _resumed(self) -> None:
+        self._pause_id += 1  # a decision still on its way is for a pause that is over
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None:
+            log.debug("speech resumed: discarding speculative turn %s", speculation.turn.turn_id)
+            self._track(speculation.discard())
+
+    def _ended(self, utterance: Utterance | None) -> None:
+        self._pause_id += 1
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None:
+            speculation.confirm(utterance.hangover_s if utterance is not None else self.segmenter.silence_s)
+            self._queue.put_nowait(_Queued(speculation=speculation))
+        elif utterance is not None:
+            self._queue.put_nowait(_Queued(utterance=utterance))
+
+    def _idle(self) -> bool:
+        return self.pipeline.current is None and not self._answering and self._queue.empty()
+
+    # ---- end-of-turn decision ----
+    async def _decide(self, pause_id: int, audio: np.ndarray, speculation: Speculation | None) -> None:
+        model = self.model
+        assert model is not None
+        probability = float(await self.pipeline.run_on("turn", model.complete_probability, audio))
+        if pause_id != self._pause_id:
+            return
+        hangover = hangover_ms(self.settings, probability)
+        self.segmenter.set_hangover(hangover)
+        self.decisions.append((probability, None, hangover))
+        if speculation is None:
+            return
+        while speculation.transcript is None and not speculation.task.done() and pause_id == self._pause_id:
+            await asyncio.sleep(0.01)
+        if pause_id != self._pause_id or speculation.transcript is None:
+            return
+        refined = hangover_ms(self.settings, probability, speculation.transcript)
+        if refined != hangover:
+            self.segmenter.set_hangover(refined)
+            self.decisions.append((probability, speculation.transcript, refined))
+
+    def _track(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._decisions.add(task)
+        task.add_done_callback(self._decisions.discard)
+
+    # ---- answering, in order ----
+    async def _answer(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            self._answering = True
+            try:
+                if item.speculation is not None:
+                    self.results.append(await item.speculation.task)
+                elif item.utterance is not None:
+                    self.results.append(await self.pipeline.voice_turn(item.utterance, speak=self.speak))
+            except AudioInputError as err:
+                self.pipeline.emit(Notice(turn_id="", message=str(err), level="info"))
+            except TurnDiscarded:
+                pass
+            finally:
+                self._answering = False
+            if self.max_turns is not None and len(self.results) >= self.max_turns:
+                self.source.close()
+                return
