@@ -113,9 +113,10 @@ def _printer(stream_text: bool) -> Callable[[Any], None]:
 
 
 def _format_timings(timings: dict[str, float]) -> str:
-    order = ["vad_hangover_s", "asr_s", "llm_first_token_s", "first_sentence_s", "tts_first_chunk_s",
+    order = ["vad_hangover_s", "turn_end_s", "asr_s", "llm_first_token_s", "first_sentence_s", "tts_first_chunk_s",
              "first_audio_s", "reply_done_s", "audio_done_s", "reply_audio_s"]
-    names = {"vad_hangover_s": "VAD hang-over", "asr_s": "ASR", "llm_first_token_s": "LLM first token",
+    names = {"vad_hangover_s": "VAD hang-over", "turn_end_s": "end of turn decided",
+             "asr_s": "ASR", "llm_first_token_s": "LLM first token",
              "first_sentence_s": "first sentence", "tts_first_chunk_s": "TTS first chunk",
              "first_audio_s": "end of speech → first audio", "reply_done_s": "reply done",
              "audio_done_s": "audio done", "reply_audio_s": "reply audio length"}
@@ -144,7 +145,8 @@ def _resume(store: Any, conversation: int | None, new: bool) -> tuple[int | None
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def talk(ctx: Context, input_path: str, output_path: str, conversation: int | None, as_json: bool) -> None:
-    """One voice turn from a file: VAD → transcript → LLM → speech written to OUTPUT."""
+    """Voice turns from a file: VAD → transcript → LLM → speech written to OUTPUT. Every turn in the
+    recording is answered in order (a pause mid-sentence does not end a turn)."""
     from app.core.audio_io import FileAudioSink, FileAudioSource
     from app.core.pipeline import Pipeline
     from app.core.runner import CoreRunner
@@ -153,12 +155,13 @@ def talk(ctx: Context, input_path: str, output_path: str, conversation: int | No
     source = FileAudioSource(input_path)  # validates the file before any model loads
     store = ctx.store()
     conversation_id, history = _resume(store, conversation, new=conversation is None)
-    engines = _load_engines(ctx, ("vad", "asr", "llm", "tts"))
+    engines = _load_engines(ctx, ("vad", "asr", "llm", "tts", "turn"))
     sink = FileAudioSink()
     pipeline = Pipeline(engines, ctx.settings, store, sink=sink, on_event=_printer(not as_json),
                         conversation_id=conversation_id, history=history, memory=MemoryStore(store))
     with CoreRunner() as runner:
-        results = runner.submit(pipeline.listen(source, max_turns=1, barge_in=False)).result()
+        # every turn in the recording is answered, in order: nothing after a pause is dropped
+        results = runner.submit(pipeline.listen(source, barge_in=False)).result()
     pipeline.close()
     if not results:
         raise VisageError(
@@ -166,15 +169,21 @@ def talk(ctx: Context, input_path: str, output_path: str, conversation: int | No
             hint="Check that the recording has someone speaking in it (and is not silent).",
         )
     out = sink.save(output_path)
-    turn = results[0]
+    audio_s = round(len(sink.audio) / (sink.sample_rate or 1), 3)
     if as_json:
-        click.echo(json.dumps({"conversation_id": pipeline.conversation_id, "turn_id": turn.turn_id,
-                               "transcript": turn.user_text, "reply": turn.reply_text, "output": str(out),
-                               "reply_audio_s": round(len(sink.audio) / (sink.sample_rate or 1), 3),
-                               "timings": turn.timings}, indent=2))
+        first = results[0]
+        click.echo(json.dumps({
+            "conversation_id": pipeline.conversation_id, "turn_id": first.turn_id,
+            "transcript": " ".join(t.user_text for t in results),
+            "reply": " ".join(t.reply_text for t in results), "output": str(out), "reply_audio_s": audio_s,
+            "timings": first.timings,
+            "turns": [{"turn_id": t.turn_id, "transcript": t.user_text, "reply": t.reply_text,
+                       "timings": t.timings} for t in results],
+        }, indent=2))
     else:
-        click.echo(f"\n{_format_timings(turn.timings)}")
-        click.echo(f"reply audio: {out} ({len(sink.audio) / (sink.sample_rate or 1):.1f}s)")
+        for turn in results:
+            click.echo(f"\n{_format_timings(turn.timings)}")
+        click.echo(f"reply audio: {out} ({audio_s:.1f}s, {len(results)} turn{'s' if len(results) != 1 else ''})")
 
 
 @cli.command()
@@ -266,7 +275,8 @@ def history_show(ctx: Context, conversation_id: int) -> None:
     convo = ctx.store().get_conversation(conversation_id)
     click.echo(f"# {convo.title}  (#{convo.id}, {convo.created_at[:16].replace('T', ' ')})")
     for m in convo.messages:
-        mark = " [interrupted]" if m.interrupted else ""
+        mark = " [cut off: Visage stopped before the reply ended]" if m.incomplete else (
+            " [interrupted]" if m.interrupted else "")
         click.echo(f"\n{m.role}{mark}: {m.text}")
         if m.timings:
             click.echo(f"  {_format_timings(m.timings)}")

@@ -54,14 +54,16 @@ def resample(pcm: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
     return np.concatenate(out).astype(np.float32, copy=False)
 
 
-def espeak_clip(text: str, sample_rate: int = ASR_RATE) -> np.ndarray | None:
-    """``text`` spoken by the system's espeak-ng (a different voice than Piper), or None if not installed."""
+def espeak_clip(text: str, sample_rate: int = ASR_RATE, *, voice: str | None = None) -> np.ndarray | None:
+    """``text`` spoken by the system's espeak-ng (a different voice than Piper), or None if not installed.
+    ``voice``: an espeak-ng voice or accent such as ``en-gb``, ``en-us``, ``en-sc``."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "espeak.wav"
-        subprocess.run([exe, "-w", str(path), text], check=True, capture_output=True)
+        subprocess.run([exe, *(("-v", voice) if voice else ()), "-w", str(path), text], check=True,
+                       capture_output=True)
         pcm, rate = read_wav(path)
     return np.clip(resample(pcm, rate, sample_rate), -1.0, 1.0)
 

@@ -23,8 +23,9 @@ class _Section(BaseModel):
 class LLMSettings(_Section):
     engine: str = Field("llama-cpp", description="LLM engine name (see `visage doctor`).")
     model: str = Field(
-        "smollm2-135m",
-        description="A shipped model name (smollm2-135m) or the path of any chat GGUF file.",
+        "qwen2.5-coder-1.5b",
+        description="A shipped model (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b for small machines, smollm2-135m)"
+        " or the path of any chat GGUF file.",
     )
     chat_format: str | None = Field(
         None, description="llama.cpp chat format; empty = use the template embedded in the GGUF."
@@ -38,6 +39,13 @@ class LLMSettings(_Section):
     )
     temperature: float = Field(0.3, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(160, ge=1, le=8192, description="Longest reply in tokens.")
+    repeat_penalty: float = Field(
+        1.1, ge=1.0, le=2.0,
+        description="Penalty on repeating recent tokens (1 = none); keeps small models from looping.",
+    )
+    voice_max_sentences: int = Field(
+        4, ge=1, le=50, description="A spoken reply ends after this many sentences (typed replies are not capped)."
+    )
 
 
 class ASRSettings(_Section):
@@ -64,8 +72,28 @@ class TTSSettings(_Section):
 class VADSettings(_Section):
     engine: str = Field("silero", description="VAD engine name.")
     threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Speech probability that counts as speech.")
+    end_of_turn: Literal["smart-turn", "silence"] = Field(
+        "smart-turn",
+        description="How Visage decides you have finished: smart-turn (a model listens to how the sentence ends: a"
+        " short wait when it is complete, a long one when not) or silence (a fixed min_silence_ms).",
+    )
+    speculative: bool = Field(
+        True, description="Start preparing the answer as soon as you pause (it is played only once your turn ends)."
+    )
+    pause_ms: int = Field(
+        128, ge=32, le=2000,
+        description="Silence after which Visage checks whether you have finished (and starts preparing its answer).",
+    )
     min_silence_ms: int = Field(
-        400, ge=50, le=5000, description="Silence after speech before the turn ends (hang-over)."
+        400, ge=50, le=5000,
+        description="Silence that ends your turn with end_of_turn = silence, or when the end-of-turn model is missing.",
+    )
+    complete_silence_ms: int = Field(
+        250, ge=50, le=5000, description="Silence that ends your turn when the end-of-turn model says you are done."
+    )
+    max_silence_ms: int = Field(
+        1000, ge=100, le=10000,
+        description="Silence that ends your turn when you seem to be mid-sentence (a pause to think is not cut off).",
     )
     min_speech_ms: int = Field(200, ge=0, le=5000, description="Shorter bursts are ignored as noise.")
     speech_pad_ms: int = Field(200, ge=0, le=2000, description="Audio kept before speech starts.")
@@ -82,8 +110,11 @@ class AudioSettings(_Section):
 class PersonaSettings(_Section):
     name: str = Field("Visage", description="The assistant's name.")
     system_prompt: str = Field(
-        # Plain wording on purpose: the embedded 135M model follows it far better than a long persona.
-        "You are a helpful AI assistant named Visage. Keep your answers short.",
+        # Plain wording on purpose: small models follow short, concrete instructions best. Replies are spoken:
+        # one to three sentences, no lists or markdown, no "As an AI" disclaimers.
+        "You are Visage, a friendly voice assistant. Answer in one to three short, plain sentences that sound"
+        " natural when read aloud: no lists, no markdown, no code. Give the answer first. Never say that you are"
+        " an AI or a language model.",
         description="Instructions given to the LLM at the start of every conversation.",
     )
 

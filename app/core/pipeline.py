@@ -14,12 +14,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.core.audio_io import ASR_RATE, AudioSink, AudioSource
 from app.core.config import Settings
+from app.core.end_of_turn import EndOfTurnModel
 from app.core.errors import AudioInputError, VisageError
 from app.core.events import (
     Event,
@@ -27,16 +28,16 @@ from app.core.events import (
     Sentence,
     SpeechChunk,
     SpeechEnded,
-    SpeechStarted,
     Token,
     Transcript,
     TurnFinished,
     UserMessageSaved,
 )
 from app.core.memory import MemoryBook, fact_to_remember, system_prompt
-from app.core.segmenter import Segmenter, SpeechStart, Utterance
+from app.core.reply_guard import ReplyGuard, Verdict
+from app.core.segmenter import Utterance
 from app.core.splitter import SentenceSplitter
-from app.core.turn import Turn, heard_text
+from app.core.turn import Turn, TurnDiscarded, heard_text
 from app.core.workers import EngineWorker
 from engines.base import ASR, LLM, TTS, VAD, ChatMessage
 
@@ -52,6 +53,7 @@ class Engines:
     asr: ASR | None = None
     tts: TTS | None = None
     vad: VAD | None = None
+    end_of_turn: EndOfTurnModel | None = None
 
 
 class HistoryWriter(Protocol):
@@ -69,7 +71,113 @@ class HistoryWriter(Protocol):
         timings: dict[str, float] | None = None,
         turn_id: str | None = None,
         supersede_from: int | None = None,
+        incomplete: bool = False,
     ) -> int: ...
+
+    def update_message(
+        self,
+        message_id: int,
+        text: str,
+        *,
+        interrupted: bool = False,
+        incomplete: bool = False,
+        timings: dict[str, float] | None = None,
+    ) -> None: ...
+
+
+class _ReplyWriter:
+    """Saves a reply while it streams, in one row: created at the first sentence, rewritten at each later one
+    (at most every ``every_s``), finished in place at the end. A crash keeps what the user already had."""
+
+    every_s = 0.5
+
+    def __init__(self, pipeline: Pipeline, turn: Turn, saving: asyncio.Future[int]) -> None:
+        self.pipeline = pipeline
+        self.turn = turn
+        self.saving = saving
+        self.message_id: int | None = None
+        self._last = 0.0
+        self._text = ""
+
+    async def progress(self, text: str) -> None:
+        text = text.strip()
+        if not text or text == self._text or not self.turn.confirmed or self.turn.cancelled:
+            return
+        now = time.monotonic()
+        if self.message_id is not None and now - self._last < self.every_s:
+            return
+        await self.saving  # the user's message first: the reply's row comes after it
+        store, worker = self.pipeline.store, self.pipeline._workers["store"]
+        if self.message_id is None:
+            self.message_id = await worker.call(
+                store.add_message, self.pipeline.conversation_id, "assistant", text,
+                interrupted=True, incomplete=True, turn_id=self.turn.turn_id,
+            )
+        else:
+            await worker.call(store.update_message, self.message_id, text, interrupted=True, incomplete=True)
+        self._last, self._text = now, text
+
+    async def finish(self, text: str, *, interrupted: bool, timings: dict[str, float]) -> int:
+        store, worker = self.pipeline.store, self.pipeline._workers["store"]
+        if self.message_id is None:
+            message_id: int = await worker.call(
+                store.add_message, self.pipeline.conversation_id, "assistant", text,
+                interrupted=interrupted, timings=timings, turn_id=self.turn.turn_id,
+            )
+            return message_id
+        await worker.call(store.update_message, self.message_id, text, interrupted=interrupted,
+                          incomplete=False, timings=timings)
+        return self.message_id
+
+
+class Speculation:
+    """A speculative voice turn (see :meth:`Pipeline.speculate`): confirm it or discard it."""
+
+    def __init__(self, pipeline: Pipeline, turn: Turn, task: asyncio.Future[TurnFinished]) -> None:
+        self.pipeline = pipeline
+        self.turn = turn
+        self.task = task
+
+    @property
+    def transcript(self) -> str | None:
+        """The words recognised so far (None until ASR is done)."""
+        return self.turn.transcript
+
+    def confirm(self, hangover_s: float | None = None) -> asyncio.Future[TurnFinished]:
+        """The turn ended (after ``hangover_s`` of silence): play, save and show what was prepared."""
+        if hangover_s is not None:
+            self.turn.extra["vad_hangover_s"] = round(hangover_s, 3)
+        self.pipeline._release(self.turn)
+        return self.task
+
+    async def discard(self) -> None:
+        self.pipeline._drop(self.turn)
+        try:
+            await self.task
+        except (TurnDiscarded, AudioInputError, asyncio.CancelledError):
+            pass
+        except VisageError as err:
+            log.info("discarded speculative turn %s ended with: %s", self.turn.turn_id, err)
+
+
+@dataclass
+class _Reply:
+    """The reply text as the user sees it, and why the reply guard ended it early ("" if it did not)."""
+
+    text: str = ""
+    stopped: str = ""
+
+
+def _without(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the character ranges in ``spans`` (skipped filler) taken out."""
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in spans:
+        out.append(text[at:start])
+        at = max(at, end)
+    out.append(text[at:])
+    return "".join(out)
 
 
 @dataclass
@@ -102,7 +210,9 @@ class Pipeline:
         self._listeners: list[Callable[[Event], None]] = [on_event] if on_event else []
         self.conversation_id = conversation_id
         self.history: list[ChatMessage] = list(history or [])
-        self._workers = {name: EngineWorker(name) for name in ("asr", "llm", "tts", "listen", "store")}
+        self._workers = {name: EngineWorker(name) for name in ("asr", "llm", "tts", "listen", "turn", "store")}
+        #: events of speculative turns not confirmed yet, by turn id: shown only once the turn is confirmed
+        self._held: dict[str, list[Event]] = {}
         self.current: Turn | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         if hasattr(engines.tts, "on_notice"):  # an online TTS with a fallback reports it through us
@@ -113,6 +223,13 @@ class Pipeline:
         self._listeners.append(listener)
 
     def emit(self, event: Event) -> None:
+        held = self._held.get(event.turn_id) if event.turn_id else None
+        if held is not None:
+            held.append(event)
+            return
+        self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
         for listener in self._listeners:
             try:
                 listener(event)
@@ -168,28 +285,68 @@ class Pipeline:
 
     async def voice_turn(self, utterance: Utterance, *, speak: bool = True) -> TurnFinished:
         turn = Turn()
-        turn.mark("speech_end", time.monotonic())
-        turn.extra["vad_hangover_s"] = utterance.hangover_s
-        turn.extra["speech_s"] = round(len(utterance.audio) / ASR_RATE, 3)
-        self.emit(
-            SpeechEnded(
-                turn_id=turn.turn_id,
-                audio=utterance.audio,
-                sample_rate=ASR_RATE,
-                offset_s=utterance.end_s,
-                hangover_s=utterance.hangover_s,
-            )
-        )
-        user_text = await self._transcribe(turn, utterance.audio)
+        now = time.monotonic()
+        turn.mark("speech_end", now - utterance.hangover_s)
+        turn.mark("turn_end", now)
+        return await self._voice_turn(turn, utterance.audio, utterance.end_s, utterance.hangover_s, speak=speak)
+
+    def speculate(self, audio: np.ndarray, end_s: float, silence_s: float, *, speak: bool = True) -> Speculation:
+        """Start answering ``audio`` (speech up to a pause) before the end of the turn is certain.
+
+        ASR, the LLM, the first clause and its speech run now; saving, playing and the turn's events wait for
+        :meth:`Speculation.confirm`. :meth:`Speculation.discard` (the user went on speaking) cancels it all,
+        and nothing of it is stored, played or shown.
+        """
+        turn = Turn(speculative=True)
+        turn.mark("speech_end", time.monotonic() - silence_s)
+        self._held[turn.turn_id] = []
+        task = asyncio.ensure_future(self._voice_turn(turn, audio, end_s, silence_s, speak=speak))
+        return Speculation(self, turn, task)
+
+    def _release(self, turn: Turn) -> None:
+        """A speculative turn was confirmed: it becomes the current turn and its held events go out."""
+        turn.mark("turn_end")
+        turn.confirm()
+        if self.current is None:
+            self.current = turn
+        for event in self._held.pop(turn.turn_id, []):
+            self._deliver(event)
+
+    def _drop(self, turn: Turn) -> None:
+        turn.discard()
+        self._held.pop(turn.turn_id, None)
+
+    async def _voice_turn(
+        self, turn: Turn, audio: np.ndarray, end_s: float, hangover_s: float, *, speak: bool
+    ) -> TurnFinished:
+        turn.extra.setdefault("vad_hangover_s", round(hangover_s, 3))
+        turn.extra["speech_s"] = round(len(audio) / ASR_RATE, 3)
+        self.emit(SpeechEnded(turn_id=turn.turn_id, audio=audio, sample_rate=ASR_RATE, offset_s=end_s,
+                              hangover_s=hangover_s))
+        user_text = await self._transcribe(turn, audio)
         return await self._run_turn(turn, user_text=user_text, speak=speak)
 
     async def _transcribe(self, turn: Turn, audio: np.ndarray) -> str:
         if self.engines.asr is None:
             raise AudioInputError("No speech recognizer is loaded.", hint="Check `visage doctor`.")
+        turn.mark("asr_start")
         result = await self._workers["asr"].call(self.engines.asr.transcribe, audio)
         turn.mark("transcript")
+        turn.transcript = result.text.strip()
         self.emit(Transcript(turn_id=turn.turn_id, text=result.text, language=result.language))
         return result.text.strip()
+
+    async def _save_user(self, turn: Turn, user_text: str, supersede_from: int | None) -> int:
+        """Store the user's message once the turn is certain (at once for typed and confirmed turns)."""
+        await turn.until_confirmed()
+        if self.conversation_id is None:
+            self.conversation_id = await self._workers["store"].call(self.store.create_conversation, None)
+        message_id: int = await self._workers["store"].call(
+            self.store.add_message, self.conversation_id, "user", user_text,
+            turn_id=turn.turn_id, supersede_from=supersede_from,
+        )
+        self.emit(UserMessageSaved(turn_id=turn.turn_id, message_id=message_id))
+        return message_id
 
     async def _run_turn(
         self, turn: Turn, *, user_text: str, speak: bool, supersede_from: int | None = None
@@ -200,19 +357,11 @@ class Pipeline:
                 "No words were recognised in the input.",
                 hint="Speak closer to the microphone or check the recording has speech in it.",
             )
-        self.current = turn
+        if not turn.speculative:
+            self.current = turn
+        saving: asyncio.Task[int] | None = None
         try:
-            if self.conversation_id is None:
-                self.conversation_id = await self._workers["store"].call(self.store.create_conversation, None)
-            user_message_id = await self._workers["store"].call(
-                self.store.add_message,
-                self.conversation_id,
-                "user",
-                user_text,
-                turn_id=turn.turn_id,
-                supersede_from=supersede_from,
-            )
-            self.emit(UserMessageSaved(turn_id=turn.turn_id, message_id=user_message_id))
+            saving = asyncio.ensure_future(self._save_user(turn, user_text, supersede_from))
             messages = self._context(user_text, await self._facts(turn, user_text))
             spoken = _Spoken()
             sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()
@@ -221,20 +370,26 @@ class Pipeline:
                 if speak and self.engines.tts is not None and self.sink is not None
                 else None
             )
-            reply = ""
+            collected = _Reply()
+            writer = _ReplyWriter(self, turn, saving)
             try:
-                async for item in self._respond(turn, messages):
-                    if isinstance(item, Token):
-                        reply += item.text
-                    elif speaker is not None:
-                        await sentences.put(item)
+                async for item in self._respond(turn, messages, collected, spoken=speaker is not None):
+                    if isinstance(item, Sentence):
+                        if speaker is not None:
+                            await sentences.put(item)
+                        await writer.progress(self._so_far(collected, spoken, speaker is not None))
             finally:
                 await sentences.put(None)
                 if speaker is not None:
                     await speaker
+            if speaker is not None and not turn.cancelled:
+                await self._until_heard(turn, spoken, writer, collected)
+            if turn.discarded:
+                raise TurnDiscarded(turn.turn_id)
+            user_message_id = await saving
             turn.mark("reply_done")
             interrupted = turn.cancelled
-            reply = reply.strip()
+            reply = collected.text.strip()
             if interrupted and speaker is not None and self.sink is not None:
                 heard = heard_text(spoken.spans, self.sink.audible_time())
             else:
@@ -243,16 +398,8 @@ class Pipeline:
                 turn.extra["reply_audio_s"] = round(spoken.audio_s, 3)
             timings = turn.timings()
             reply_message_id = None
-            if heard or not interrupted:
-                reply_message_id = await self._workers["store"].call(
-                    self.store.add_message,
-                    self.conversation_id,
-                    "assistant",
-                    heard,
-                    interrupted=interrupted,
-                    timings=timings,
-                    turn_id=turn.turn_id,
-                )
+            if heard or not interrupted or writer.message_id is not None:
+                reply_message_id = await writer.finish(heard, interrupted=interrupted, timings=timings)
             self.history += [ChatMessage("user", user_text), ChatMessage("assistant", heard)]
             finished = TurnFinished(
                 turn_id=turn.turn_id,
@@ -267,8 +414,27 @@ class Pipeline:
             self.emit(finished)
             return finished
         finally:
+            if saving is not None and not saving.done():
+                saving.cancel()
             if self.current is turn:
                 self.current = None
+
+    async def _until_heard(self, turn: Turn, spoken: _Spoken, writer: _ReplyWriter, reply: _Reply) -> None:
+        """A spoken turn lasts until its audio has been played: talking over it then still interrupts it,
+        and history gets what was heard. The partial row follows the playback meanwhile."""
+        sink = self.sink
+        assert sink is not None
+        remaining = spoken.end - sink.audible_time()
+        deadline = time.monotonic() + max(0.0, remaining) + 2.0  # a stalled device clock cannot hang the turn
+        while not turn.cancelled and sink.audible_time() < spoken.end - 0.005 and time.monotonic() < deadline:
+            await writer.progress(self._so_far(reply, spoken, True))
+            await asyncio.sleep(0.02)
+
+    def _so_far(self, reply: _Reply, spoken: _Spoken, speaking: bool) -> str:
+        """What the user has of the reply so far: the words heard when it is spoken, else the text shown."""
+        if speaking and self.sink is not None:
+            return heard_text(spoken.spans, self.sink.audible_time())
+        return reply.text
 
     async def _facts(self, turn: Turn, user_text: str) -> list[str]:
         """Long-term memory for this turn, after keeping a fact the user asked to remember in it."""
@@ -276,6 +442,7 @@ class Pipeline:
             return []
         fact = fact_to_remember(user_text)
         if fact is not None:
+            await turn.until_confirmed()
             try:
                 kept = await self._workers["store"].call(self.memory.remember, fact)
                 self.emit(Notice(turn_id=turn.turn_id, message=f"Remembered: {kept}", level="info"))
@@ -288,30 +455,68 @@ class Pipeline:
         recent = [m for m in self.history[-CONTEXT_MESSAGES:] if m.content]
         return [system, *recent, ChatMessage("user", user_text)]
 
-    async def _respond(self, turn: Turn, messages: list[ChatMessage]) -> AsyncIterator[Token | Sentence]:
-        """LLM stage + splitter: yields tokens and, as they complete, speakable sentences."""
+    async def _respond(
+        self, turn: Turn, messages: list[ChatMessage], reply: _Reply, *, spoken: bool
+    ) -> AsyncIterator[Token | Sentence]:
+        """LLM stage + splitter + reply guard: yields tokens and, as they complete, speakable sentences.
+
+        ``reply`` collects the reply text as the user will see it: a sentence the guard stops at (a loop, the
+        spoken-length cap) is cut from it, and filler it skips is left out. The guard ends the LLM through a
+        cancel event of its own (linked to the turn's), so a guarded reply is complete, not interrupted.
+        """
         splitter = SentenceSplitter()
+        guard = ReplyGuard(max_sentences=self.settings.llm.voice_max_sentences if spoken else None)
+        stop = turn.linked_event()
         index = 0
-        async for piece in self._workers["llm"].iterate(self.engines.llm.stream, messages, cancel=turn.cancel):
-            if turn.cancelled:
+        text = ""
+        kept_until = 0  # how much of ``text`` the user gets: up to the end of the last sentence kept
+        dropped: list[tuple[int, int]] = []
+
+        def release(piece: str, start: int, end: int) -> Sentence | None:
+            nonlocal index, kept_until
+            verdict = guard.check(piece)
+            if verdict is Verdict.STOP:
+                reply.stopped = guard.reason
+                log.info("turn %s: %s", turn.turn_id, guard.reason)
+                stop.set()
+                return None
+            if verdict is Verdict.SKIP:
+                dropped.append((start, end))
+                kept_until = end
+                return None
+            kept_until = end
+            turn.mark("first_sentence")
+            sentence = Sentence(turn_id=turn.turn_id, text=piece, index=index)
+            index += 1
+            return sentence
+
+        async for piece in self._workers["llm"].iterate(self.engines.llm.stream, messages, cancel=stop):
+            if turn.cancelled or stop.is_set():
                 break
             turn.mark("first_token")
+            text += piece
+            reply.text = _without(text, dropped)
             token = Token(turn_id=turn.turn_id, text=piece)
             self.emit(token)
             yield token
-            for text in splitter.feed(piece):
-                turn.mark("first_sentence")
-                sentence = Sentence(turn_id=turn.turn_id, text=text, index=index)
-                index += 1
-                self.emit(sentence)
-                yield sentence
-        if not turn.cancelled:
-            for text in splitter.flush():
-                turn.mark("first_sentence")
-                sentence = Sentence(turn_id=turn.turn_id, text=text, index=index)
-                index += 1
-                self.emit(sentence)
-                yield sentence
+            start = splitter.consumed
+            for released in splitter.feed(piece):
+                end = splitter.consumed
+                sentence = release(released, start, end)
+                start = end
+                if stop.is_set():
+                    break
+                if sentence is not None:
+                    self.emit(sentence)
+                    yield sentence
+        if not turn.cancelled and not stop.is_set():
+            start = splitter.consumed
+            for released in splitter.flush():
+                sentence = release(released, start, len(text))
+                if sentence is not None:
+                    self.emit(sentence)
+                    yield sentence
+        reply.text = _without(text[:kept_until] if reply.stopped else text, dropped)
 
     async def _speak(self, turn: Turn, sentences: asyncio.Queue[Sentence | None], spoken: _Spoken) -> None:
         """TTS stage + playback: one sentence at a time, chunks handed to the sink as they come."""
@@ -325,6 +530,13 @@ class Pipeline:
             async for chunk in self._workers["tts"].iterate(
                 self.engines.tts.synthesize, sentence.text, cancel=turn.cancel
             ):
+                if turn.cancelled:
+                    break
+                if not turn.confirmed:
+                    try:
+                        await turn.until_confirmed()  # a speculative turn plays nothing until confirmed
+                    except TurnDiscarded:
+                        break
                 if turn.cancelled:
                     break
                 # A chunk starts when the previous one ends, or now if the sink ran dry (or this sink
@@ -349,59 +561,29 @@ class Pipeline:
     ) -> list[TurnFinished]:
         """Run VAD over ``source`` and answer every utterance, in order, until the source ends.
 
-        With ``barge_in``, speech that starts while a turn is running interrupts that turn.
+        With ``barge_in``, speech that starts while a turn is running interrupts that turn. Turn-taking
+        (end-of-turn decisions, speculative replies) is :class:`app.core.turn_taking.TurnTaker`'s job.
         """
+        from app.core.turn_taking import TurnTaker
+
         self._loop = asyncio.get_running_loop()
+        taker = TurnTaker(self, source, barge_in=barge_in, speak=speak, max_turns=max_turns)
+        return await taker.run()
+
+    def scored_frames(self, source: AudioSource) -> Iterator[tuple[np.ndarray, float]]:
+        """``(frame, speech probability)`` pairs from ``source``; runs inside the listen worker."""
         vad = self.engines.vad
-        if vad is None:
-            raise AudioInputError("No voice activity detector is loaded.", hint="Check `visage doctor`.")
-        if source.sample_rate != vad.sample_rate:
-            raise AudioInputError(
-                f"The audio source runs at {source.sample_rate} Hz; the VAD needs {vad.sample_rate} Hz."
-            )
-        segmenter = Segmenter(self.settings.vad, vad.sample_rate, vad.frame_samples)
-        utterances: asyncio.Queue[Utterance | None] = asyncio.Queue()
-        results: list[TurnFinished] = []
+        assert vad is not None
+        vad.reset()
+        for frame in source.frames(vad.frame_samples):
+            yield frame, vad.confidence(frame)
 
-        def scored_frames() -> Iterator[tuple[np.ndarray, float]]:
-            vad.reset()
-            for frame in source.frames(vad.frame_samples):
-                yield frame, vad.confidence(frame)
+    async def run_on(self, worker: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn`` on one of the pipeline's engine workers (turn taking uses "listen" and "turn")."""
+        return await self._workers[worker].call(fn, *args)
 
-        async def answer() -> None:
-            while True:
-                utterance = await utterances.get()
-                if utterance is None:
-                    return
-                try:
-                    results.append(await self.voice_turn(utterance, speak=speak))
-                except AudioInputError as err:
-                    self.emit(Notice(turn_id="", message=str(err), level="info"))
-                if max_turns is not None and len(results) >= max_turns:
-                    source.close()
-                    return
-
-        answering = asyncio.create_task(answer())
-        try:
-            async for frame, confidence in self._workers["listen"].iterate(scored_frames):
-                segmenter.busy = barge_in and self.current is not None
-                found = segmenter.push(frame, confidence)
-                if isinstance(found, SpeechStart):
-                    running = self.current.turn_id if self.current else ""
-                    self.emit(SpeechStarted(turn_id=running, offset_s=found.offset_s))
-                    if barge_in and self.current is not None:
-                        self.interrupt()
-                elif isinstance(found, Utterance):
-                    await utterances.put(found)
-                if answering.done():
-                    break
-            last = segmenter.finish_stream()
-            if last is not None:
-                await utterances.put(last)
-        finally:
-            await utterances.put(None)
-            await answering
-        return results
+    def frames_on_worker(self, source: AudioSource) -> AsyncIterator[tuple[np.ndarray, float]]:
+        return self._workers["listen"].iterate(self.scored_frames, source)
 
     def close(self) -> None:
         for worker in self._workers.values():

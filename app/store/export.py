@@ -28,7 +28,9 @@ def _human_time(iso: str) -> str:
 
 def _message_md(message: StoredMessage) -> str:
     head = f"### {_ROLE_NAMES.get(message.role, message.role)} · {_human_time(message.created_at)}"
-    if message.interrupted:
+    if message.incomplete:
+        head += " · *cut off (Visage stopped before the reply ended)*"
+    elif message.interrupted:
         head += " · *interrupted*"
     return f"{head}\n\n{message.text}\n"
 

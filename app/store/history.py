@@ -189,8 +189,12 @@ class Store:
         timings: dict[str, float] | None = None,
         turn_id: str | None = None,
         supersede_from: int | None = None,
+        incomplete: bool = False,
     ) -> int:
-        """Save one complete message; it is committed (and searchable) when this returns.
+        """Save one message; it is committed (and searchable) when this returns.
+
+        ``incomplete``: a reply still streaming, saved so far; :meth:`update_message` finishes it in place
+        (its analytics event is sent then, once).
 
         ``supersede_from`` (regenerate, edit-and-resend): the message with that id and every later one in the
         conversation are hidden as replaced, in the same transaction as this message is saved, so the
@@ -213,12 +217,13 @@ class Store:
             if supersede_from is not None:
                 self._supersede(db, conversation_id, supersede_from, stamp)
             cur = db.execute(
-                "INSERT INTO messages (conversation_id, role, text, created_at, interrupted, timings, turn_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [conversation_id, role, text, stamp, int(bool(interrupted)), timings_json, turn_id],
+                "INSERT INTO messages (conversation_id, role, text, created_at, interrupted, timings, turn_id,"
+                " incomplete) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [conversation_id, role, text, stamp, int(bool(interrupted)), timings_json, turn_id,
+                 int(bool(incomplete))],
             )
             message_id = int(cur.lastrowid or 0)
-            if self._events_enabled:
+            if self._events_enabled and not incomplete:
                 kind, props, latency_ms = message_event(role, interrupted, timings or {})
                 enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
             new_title = title_from_text(text) if title is None and role == "user" else None
@@ -231,6 +236,35 @@ class Store:
                 db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [stamp, conversation_id])
         logger.debug("saved %s message %d in conversation %d (turn %s)", role, message_id, conversation_id, turn_id)
         return message_id
+
+    def update_message(
+        self,
+        message_id: int,
+        text: str,
+        *,
+        interrupted: bool = False,
+        incomplete: bool = False,
+        timings: dict[str, float] | None = None,
+    ) -> None:
+        """Rewrite a reply saved while streaming: more text so far, or (``incomplete=False``) its final form."""
+        if not isinstance(text, str):
+            raise ConfigError(
+                f"A message text must be a string, not {type(text).__name__}.",
+                hint="Pass the text the user said or heard.",
+            )
+        stamp = now_iso()
+        with self._writing("save the reply") as db:
+            row = db.execute("SELECT role, incomplete FROM messages WHERE id = ?", [message_id]).fetchone()
+            if row is None:
+                raise NotFoundError(f"Message {message_id} does not exist.", hint="Reopen the conversation.")
+            role, was_incomplete = row
+            db.execute(
+                "UPDATE messages SET text = ?, interrupted = ?, incomplete = ?, timings = ? WHERE id = ?",
+                [text, int(bool(interrupted)), int(bool(incomplete)), _timings_json(timings), message_id],
+            )
+            if self._events_enabled and was_incomplete and not incomplete:
+                kind, props, latency_ms = message_event(role, interrupted, timings or {})
+                enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
 
     def _supersede(self, db: Database, conversation_id: int, message_id: int, stamp: str) -> None:
         row = db.execute(
@@ -317,7 +351,7 @@ class Store:
     def _conversation(self, db: Database, conversation_id: int) -> Conversation:
         cid, title, created_at, updated_at, pinned, _ = self._live_row(db, conversation_id)
         rows = db.execute(
-            "SELECT id, conversation_id, role, text, created_at, interrupted, timings, turn_id"
+            "SELECT id, conversation_id, role, text, created_at, interrupted, timings, turn_id, incomplete"
             " FROM messages WHERE conversation_id = ? AND superseded_at IS NULL ORDER BY id",
             [conversation_id],
         ).fetchall()
@@ -457,7 +491,7 @@ def _summary(row: Sequence[Any]) -> ConversationSummary:
 
 
 def _message(row: Sequence[Any]) -> StoredMessage:
-    mid, cid, role, text, created_at, interrupted, timings, turn_id = row
+    mid, cid, role, text, created_at, interrupted, timings, turn_id, incomplete = row
     return StoredMessage(
         id=mid,
         conversation_id=cid,
@@ -467,6 +501,7 @@ def _message(row: Sequence[Any]) -> StoredMessage:
         interrupted=bool(interrupted),
         timings={str(k): float(v) for k, v in json.loads(timings or "{}").items()},
         turn_id=turn_id,
+        incomplete=bool(incomplete),
     )
 
 

@@ -19,6 +19,8 @@ class StoredMessage:
     interrupted: bool
     timings: dict[str, float]
     turn_id: str | None
+    #: a reply saved while it streamed whose end was never saved (Visage stopped or crashed mid-reply)
+    incomplete: bool = False
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,13 @@ def _memory(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="008_incomplete_messages")
+def _incomplete_messages(db: Database) -> None:
+    """A reply is saved while it streams (at each sentence, at most every 0.5 s) in one row with
+    ``incomplete = 1``, finished in place when it ends: a crash keeps what the user had already read or heard."""
+    db.execute("ALTER TABLE messages ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0")
+
+
 def migration_names() -> list[str]:
     """Every migration this version of Visage knows, in the order they apply."""
     return [m.name for m in MIGRATIONS._migrations]

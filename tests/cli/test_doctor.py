@@ -29,7 +29,7 @@ def test_healthy_setup_reports_models_engines_device_and_audio(tmp_path: Path) -
         by_area.setdefault(c["area"], []).append(c)
     assert {"packages", "engines", "model:llm", "model:asr", "model:tts", "compute", "audio", "storage"} <= set(by_area)
     llm = next(c for c in by_area["model:llm"] if "[in use]" in c["detail"])
-    assert llm["name"] == "smollm2-135m" and ".gguf" in llm["detail"]
+    assert llm["name"] == "qwen2.5-coder-1.5b" and ".gguf" in llm["detail"]
     assert any("CPU" in c["detail"] and "because" not in c["name"] for c in by_area["compute"])
     # This machine has no sound card: doctor says so, and how text/file use still works.
     audio = by_area["audio"]

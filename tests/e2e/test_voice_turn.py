@@ -121,3 +121,22 @@ def test_espeak_available_where_setup_ran() -> None:
     """Setup installs espeak-ng; in CI its absence is a setup bug, not a reason to skip a real path."""
     if os.environ.get("CI"):
         assert shutil.which("espeak-ng"), "scripts/setup.sh did not install espeak-ng"
+
+
+@pytest.mark.real_models
+def test_a_question_in_another_voice_gets_the_right_answer_spoken_and_stored(
+    data_dir: Path, tmp_path: Path, no_network: None
+) -> None:
+    """The default model (Qwen2.5-Coder-1.5B) answers a spoken factual question right, in a voice that is not
+    Piper's joe; the answer is spoken and stored."""
+    clip = espeak_clip("How many legs does a spider have?", voice="en-gb")
+    if clip is None:
+        missing_tool("espeak-ng is not installed")
+    out = tmp_path / "reply.wav"
+    result, _ = talk(data_dir, write_wav(tmp_path / "q.wav", clip, 16_000), out)
+    assert "spider" in result["transcript"].lower()
+    reply = result["reply"].lower()
+    assert "eight" in reply or "8" in reply, reply
+    check_reply_audio(out, result["reply"])
+    rows = stored_rows(data_dir)
+    assert [r[0] for r in rows] == ["user", "assistant"] and rows[1][1] == result["reply"]

@@ -15,6 +15,7 @@ from app.core.errors import ConfigError, ModelError
 from engines.base import ChatMessage
 from engines.llm.llama_cpp import LlamaCppLLM
 from engines.models import resolve_llm
+from tests.models import SMALL_LLM
 
 QUESTION = [
     ChatMessage("system", "You are a helpful assistant."),
@@ -32,7 +33,8 @@ LONG = [
 
 @pytest.fixture(scope="module")
 def llm() -> LlamaCppLLM:
-    return LlamaCppLLM(LLMSettings(temperature=0.0, max_tokens=64))
+    # engine mechanics (streaming, cancel, grammar): the small shipped model keeps them quick
+    return LlamaCppLLM(LLMSettings(model=SMALL_LLM, temperature=0.0, max_tokens=64))
 
 
 def test_streams_a_non_empty_reply_in_pieces(llm: LlamaCppLLM) -> None:

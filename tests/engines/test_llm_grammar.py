@@ -17,13 +17,15 @@ from app.studio.types import content_types, limits_for
 from engines.base import ChatMessage
 from engines.llm.grammar import phrase_forms, schema_to_gbnf
 from engines.llm.llama_cpp import LlamaCppLLM
+from tests.models import SMALL_LLM
 
 pytestmark = pytest.mark.real_models
 
 
 @pytest.fixture(scope="module")
 def llm() -> LlamaCppLLM:
-    return LlamaCppLLM(LLMSettings(temperature=0.0, max_tokens=64))
+    # engine mechanics (streaming, cancel, grammar): the small shipped model keeps them quick
+    return LlamaCppLLM(LLMSettings(model=SMALL_LLM, temperature=0.0, max_tokens=64))
 
 
 def test_without_x_contains_the_grammar_is_llama_cpp_pythons_own() -> None:

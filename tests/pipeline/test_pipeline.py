@@ -28,6 +28,9 @@ from app.core.tts_fallback import FallbackTTS
 from tests.fakes import EnergyVAD, FixedASR, MemoryStore, ScriptedLLM, ToneTTS, silence, speech_like
 
 REPLY = "Paris is the capital of France, and it is a lovely city. It has many museums."
+#: a long reply of different sentences (a repeated one would be stopped by the reply guard)
+STORY = [f"Sentence number {n} is here." for n in ("one", "two", "three", "four", "five", "six", "seven", "eight",
+                                                  "nine", "ten", "eleven", "twelve")]
 
 
 def make(llm: ScriptedLLM | None = None, tts: object | None = None, *, realtime_sink: bool = False,
@@ -44,6 +47,8 @@ def kinds(events: list[Event]) -> list[str]:
     out: list[str] = []
     for e in events:
         name = type(e).__name__
+        if name == "Notice":  # e.g. "the end-of-turn model is not loaded" (these fakes have none)
+            continue
         if not out or out[-1] != name:
             out.append(name)
     return out
@@ -67,7 +72,9 @@ def test_voice_turn_events_flow_in_order_and_audio_reaches_the_sink() -> None:
     results = asyncio.run(pipeline.listen(source, barge_in=False))
     assert len(results) == 1
     order = kinds(events)
-    assert order[:5] == ["SpeechStarted", "SpeechEnded", "Transcript", "UserMessageSaved", "Token"]
+    # the user's message is saved while the LLM starts (so its id may come after the first token)
+    assert [k for k in order if k != "UserMessageSaved"][:4] == ["SpeechStarted", "SpeechEnded", "Transcript", "Token"]
+    assert order.index("UserMessageSaved") < order.index("TurnFinished")
     assert order[-1] == "TurnFinished"
     first_chunk = next(i for i, e in enumerate(events) if isinstance(e, SpeechChunk))
     first_sentence = next(i for i, e in enumerate(events) if isinstance(e, Sentence))
@@ -82,7 +89,7 @@ def test_voice_turn_events_flow_in_order_and_audio_reaches_the_sink() -> None:
         assert key in timings
     assert [m["role"] for m in store.messages] == ["user", "assistant"]
     assert store.messages[0]["text"] == "what is the capital of france"
-    assert len({e.turn_id for e in events if not isinstance(e, SpeechStarted)}) == 1
+    assert len({e.turn_id for e in events if not isinstance(e, SpeechStarted | Notice)}) == 1
 
 
 def test_speech_starts_before_the_llm_has_finished() -> None:
@@ -96,7 +103,7 @@ def test_speech_starts_before_the_llm_has_finished() -> None:
 
 
 def test_interrupt_stops_llm_and_speech_and_stores_only_what_was_heard() -> None:
-    llm = ScriptedLLM(" ".join(["Sentence number one is here."] * 12), delay_s=0.02)
+    llm = ScriptedLLM(" ".join(STORY), delay_s=0.02)
     pipeline, events, store, sink = make(llm=llm, realtime_sink=True)
 
     async def scenario() -> TurnFinished:
@@ -120,7 +127,7 @@ def test_interrupt_stops_llm_and_speech_and_stores_only_what_was_heard() -> None
 
 
 def test_barge_in_from_the_microphone_interrupts_the_running_turn() -> None:
-    llm = ScriptedLLM(" ".join(["This answer goes on and on."] * 15), delay_s=0.02)
+    llm = ScriptedLLM(" ".join(STORY), delay_s=0.02)
     pipeline, events, store, _ = make(llm=llm, realtime_sink=True)
     mic = np.concatenate([speech_like(0.8), silence(1.5), speech_like(0.8), silence(1.0)])
     source = FileAudioSource.from_array(mic, realtime=True)
@@ -215,7 +222,7 @@ def test_interrupting_a_later_turn_on_a_long_lived_sink_stores_what_was_heard() 
         await pipeline.text_turn("first", speak=True)
         sink.drain(timeout=10)
         await asyncio.sleep(2.0)  # silence between turns: the speaker's clock runs on
-        llm.reply = " ".join(["Sentence number one is here."] * 12)
+        llm.reply = " ".join(STORY)
         llm.delay_s = 0.02
         seen = len(events)
         task = asyncio.create_task(pipeline.text_turn("second", speak=True))

@@ -38,11 +38,13 @@ class ScriptedChatLLM:
 
 @pytest.fixture(scope="session")
 def real_llm() -> Any:
-    """The shipped SmolLM2 through LlamaCppLLM, exactly as `visage draft` uses it."""
+    """The shipped SmolLM2 through LlamaCppLLM, as `visage draft` uses a model (the studio's mechanics; the
+    default model's copy quality is measured by bench/studio.py)."""
     from app.core.config import LLMSettings
     from engines.llm.llama_cpp import LlamaCppLLM
+    from tests.models import SMALL_LLM
 
-    return LlamaCppLLM(LLMSettings())
+    return LlamaCppLLM(LLMSettings(model=SMALL_LLM))
 
 
 @pytest.fixture

@@ -66,8 +66,12 @@ class NoAudio:
 
 @pytest.fixture(scope="session")
 def real_engines() -> Engines:
-    """The embedded default models, loaded once for every window test."""
-    return load_engines(Settings(), lambda *_: None, lambda _m: None)
+    """The embedded models, loaded once for every window test (the small LLM: these test the window, not the
+    answers; tests/e2e runs the default model)."""
+    from app.core.config import LLMSettings
+    from tests.models import SMALL_LLM
+
+    return load_engines(Settings(llm=LLMSettings(model=SMALL_LLM)), lambda *_: None, lambda _m: None)
 
 
 @pytest.fixture

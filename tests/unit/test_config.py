@@ -14,7 +14,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_missing_file_means_defaults(tmp_path: Path) -> None:
     settings = config.load(tmp_path / "nope.toml")
-    assert settings.llm.model == "smollm2-135m"
+    assert settings.llm.model == "qwen2.5-coder-1.5b"
     assert settings.tts.engine == "piper"
 
 
