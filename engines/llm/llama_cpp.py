@@ -97,6 +97,7 @@ class LlamaCppLLM:
         self.settings = settings or LLMSettings()
         self.model_path = resolve_llm(self.settings.model)
         self.n_threads = self.settings.n_threads or default_threads()
+        self.n_threads_batch = self.settings.n_threads or (os.cpu_count() or 1)
         self.gpu_offload_supported = bool(llama_cpp.llama_supports_gpu_offload())
         self._version = llama_cpp.__version__
         try:
@@ -104,6 +105,9 @@ class LlamaCppLLM:
                 model_path=str(self.model_path),
                 n_ctx=self.settings.n_ctx,
                 n_threads=self.n_threads,
+                # reading the prompt happens while nothing else runs (ASR is done, TTS waits for the first
+                # clause): all cores for it; decoding keeps one core free for speech
+                n_threads_batch=self.n_threads_batch,
                 n_gpu_layers=self.settings.n_gpu_layers,
                 chat_format=self.settings.chat_format,
                 verbose=False,
