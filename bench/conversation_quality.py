@@ -31,11 +31,12 @@ from _common import cpu_model, write_report  # bench/_common.py (run as a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.assembly import build_engines  # noqa: E402
-from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource  # noqa: E402
-from app.core.config import Settings  # noqa: E402
-from app.core.pipeline import Engines, Pipeline  # noqa: E402
-from tests.speech_corpus import ESPEAK_VOICES, espeak, paused_espeak  # noqa: E402
+from tests.speech_corpus import ESPEAK_VOICES, espeak, paused_espeak
+
+from app.core.assembly import build_engines
+from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource
+from app.core.config import Settings
+from app.core.pipeline import Engines, Pipeline
 
 QUESTIONS = Path(__file__).parent / "data" / "conversation_questions.toml"
 #: the voices questions rotate through (name, words per minute, pitch)

@@ -7,7 +7,7 @@ a **peer baseline** built from the same libraries and models answers the same cl
 sentence-streaming pipeline does: a fixed 0.5 s silence ends the turn, nothing starts before that, the whole
 30 s-padded Whisper pass. The report gives both, their ratio, and peak RSS.
 
-    .venv/bin/python bench/voice_latency.py [--voices en-us,en-gb,en-sc] [--runs 1] [--out bench/results/voice_latency.json]
+    .venv/bin/python bench/voice_latency.py [--voices en-us,en-gb,en-sc] [--runs 1] [--out FILE.json]
 """
 
 from __future__ import annotations
