@@ -104,6 +104,25 @@ def drop_dangling(text: str) -> str:
             return text
 
 
+def mend_endings(text: str) -> str:
+    """End no sentence on a connector: "Fresh coffee delivered to your." -> "Fresh coffee delivered."
+
+    Removing a banned word or a cut can leave a sentence ending "…on your."; a marketer would never write that.
+    """
+    def mend_line(line: str) -> str:
+        parts = re.split(r"(?<=[.!?])\s+", line)
+        out = []
+        for part in parts:
+            stripped = part.rstrip()
+            end = stripped[-1:] if stripped[-1:] in (".", "!", "?") else ""
+            body = stripped[:-1] if end else stripped
+            mended = drop_dangling(body) if end else body
+            out.append(f"{mended}{end}" if mended and any(c.isalnum() for c in mended) else part)
+        return " ".join(out)
+
+    return "\n".join(mend_line(line) for line in text.split("\n"))
+
+
 def shorten(text: str, max_chars: int | None = None, max_words: int | None = None,
             keep: Sequence[str] = ()) -> str:
     """Fit ``text`` to the limits: keep whole sentences when that keeps enough, else whole words.
@@ -265,6 +284,10 @@ def repair(
         if short != clean:
             done.append(f"shortened {spec.name} ({len(clean)} -> {len(short)} characters)")
             clean = short
+        mended = mend_endings(clean)
+        if mended != clean and not _loses(clean, mended, keywords or []):
+            done.append(f"mended a sentence ending in {spec.name}")
+            clean = mended
         out[spec.name] = clean
     _keyword_hashtags(out, ctype, limits, keywords or [], done)
     _fit_totals(out, ctype, limits, done, keywords or [])

@@ -141,3 +141,14 @@ def test_keyword_rewrite_adds_the_keyword_to_the_analysis() -> None:
     out = rewrite(original, parse_brief(AD), ScriptedChatLLM(json.dumps(with_kw)), "keyword",
                   keyword="glass carafe")
     assert {k.keyword: k.count for k in out.analysis.keywords}["glass carafe"] == 1
+
+
+def test_a_banned_word_removed_leaves_no_sentence_hanging_on_a_connector() -> None:
+    """Today a repaired field could end "…on your." once a banned word was taken out of it."""
+    from app.studio.repair import mend_endings, remove_terms
+
+    text = remove_terms("Start every morning right. Save ten percent on your coffee.", ["coffee"])
+    assert text.endswith("on your.")  # what removing the word alone leaves
+    assert mend_endings(text) == "Start every morning right. Save ten percent."
+    assert mend_endings("Smooth taste, every time!") == "Smooth taste, every time!"
+    assert mend_endings("Line one is fine.\nBuy it for the.") == "Line one is fine.\nBuy it."
