@@ -1,6 +1,6 @@
 """Copy-studio benchmark over the briefs in tests/data/briefs. Prints JSON, writes bench/results/studio.json.
 
-    python bench/studio.py [--variants 3] [--briefs tests/data/briefs] [--model smollm2-135m] [--limit N]
+    python bench/studio.py [--variants 3] [--briefs tests/data/briefs] [--model qwen2.5-coder-1.5b] [--limit N]
 
 Reports the share of final variants meeting every hard constraint (target >= 95 %), mean keyword
 coverage, mean seconds per final variant (wall clock, includes the extra candidates and
@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", type=int, default=3)
     parser.add_argument("--briefs", type=Path, default=ROOT / "tests" / "data" / "briefs")
-    parser.add_argument("--model", default="smollm2-135m", help="shipped model name or GGUF path")
+    parser.add_argument("--model", default=LLMSettings().model, help="shipped model name or GGUF path (default: the app's)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N briefs (0 = all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "studio.json")
     args = parser.parse_args()
