@@ -35,7 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", type=int, default=3)
     parser.add_argument("--briefs", type=Path, default=ROOT / "tests" / "data" / "briefs")
-    parser.add_argument("--model", default=LLMSettings().model, help="shipped model name or GGUF path (default: the app's)")
+    parser.add_argument("--model", default=LLMSettings().model,
+                        help="shipped model name or GGUF path (default: the app's)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N briefs (0 = all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "studio.json")
     args = parser.parse_args()
