@@ -108,6 +108,10 @@ class LlamaCppLLM:
                 # reading the prompt happens while nothing else runs (ASR is done, TTS waits for the first
                 # clause): all cores for it; decoding keeps one core free for speech
                 n_threads_batch=self.n_threads_batch,
+                # read into memory, not mmap'ed: llama.cpp repacks the Q4_K weights for AVX2 into a buffer of its
+                # own, so with mmap the file's pages stay resident beside that copy (1.5B: 1.81 GB RSS mmap'ed,
+                # 1.21 GB read, loading no slower)
+                use_mmap=False,
                 n_gpu_layers=self.settings.n_gpu_layers,
                 chat_format=self.settings.chat_format,
                 verbose=False,
