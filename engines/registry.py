@@ -18,6 +18,7 @@ ENGINES: dict[str, dict[str, str]] = {
         "piper": "engines.tts.piper:PiperTTS",
         "edge-tts": "engines.tts.edge:EdgeTTS",
     },
+    "turn": {"smart-turn": "engines.turn.smart_turn:SmartTurnDetector"},
 }
 
 
