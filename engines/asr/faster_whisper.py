@@ -1,4 +1,10 @@
-"""Speech recognition with faster-whisper (CTranslate2), from a local model folder only."""
+"""Speech recognition with faster-whisper (CTranslate2), from a local model folder only.
+
+By default an utterance is decoded on its real length (:mod:`engines.asr.trimmed`, 3-4x faster than
+Whisper's 30 s window); when the guard distrusts that result, faster-whisper's padded ``transcribe()`` runs
+and the result says so (``TranscriptResult.decode`` / ``fallback_reason``). ``[asr] trim_padding = false``
+always takes the padded pass.
+"""
 
 from __future__ import annotations
 
