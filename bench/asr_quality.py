@@ -120,11 +120,14 @@ def main() -> None:
                                            language="en"))
         for mode in ("padded", "trimmed"):
             results[f"{model} {mode}"] = measure(asr, mode, data)
-            print(f"{model} {mode}: WER {results[f'{model} {mode}']['wer']}", file=sys.stderr)
-    within = {k: v for k, v in results.items() if float(v["s_per_clip_p50"]) <= BUDGET_S}  # type: ignore[arg-type]
-    pool = within or results
-    best = min(pool, key=lambda k: (float(pool[k]["wer"]), float(pool[k]["s_per_clip_p50"])))  # type: ignore[arg-type]
-    write_report({
+            write_report(report(results, args), args.out)  # after each configuration: a long run keeps its part
+
+
+def report(results: dict[str, dict[str, object]], args: argparse.Namespace) -> dict[str, object]:
+    within = [k for k, v in results.items() if float(v["s_per_clip_p50"]) <= BUDGET_S]  # type: ignore[arg-type]
+    pool = within or list(results)
+    best = min(pool, key=lambda k: (float(results[k]["wer"]), float(results[k]["s_per_clip_p50"])))  # type: ignore[arg-type]
+    return {
         "benchmark": "asr_quality",
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "ctranslate2_threads": args.threads},
         "note": "time per clip includes the trimmed pass's fallbacks; measured on a machine shared with other jobs",
@@ -138,8 +141,7 @@ def main() -> None:
             "why": ("lowest WER among the configurations whose median time per clip fits the budget"
                     if within else "no configuration fits the budget on this machine: lowest WER overall"),
         },
-    }, args.out)
-
+    }
 
 if __name__ == "__main__":
     main()
