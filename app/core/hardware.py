@@ -278,9 +278,10 @@ def suggestions(info: HardwareInfo) -> list[Suggestion]:
     ]
     if llm.params_b > LLM_TIERS[0].params_b:
         out.append(Suggestion("how", "add a model",
-                              "Add a GGUF you have with `visage models add FILE --use`, or download one with "
-                              "`visage models download URL --sha256 …` (the model manager in the settings "
-                              "does the same)."))
+                              "Pick one from the catalogue, which says what runs well here: `visage models "
+                              "catalogue`, then `visage models install NAME --use` (Settings › Models › "
+                              "Catalogue… does the same); or add a GGUF you have with `visage models add FILE "
+                              "--use`."))
     return out
 
 
