@@ -39,6 +39,7 @@ from app.core.catalogue import Catalogue, CatalogueEntry
 from app.core.errors import Cancelled, VisageError
 from app.core.hardware import HardwareInfo
 from app.core.model_manager import ROLE_NAMES, ROLES, ModelManager
+from app.ui.models_dialog import show_download_progress
 
 log = logging.getLogger(__name__)
 
@@ -304,10 +305,7 @@ class CatalogueDialog(QDialog):
         self.refresh()
 
     def _on_progress(self, done: int, total: int | None) -> None:
-        if total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+        show_download_progress(self.progress, done, total)
 
     def _on_done(self, entry: CatalogueEntry, model: Any, problem: tuple[str, str] | None) -> None:
         self.thread = None

@@ -95,14 +95,6 @@ def _serve(server: ModelServer, entry: cat_mod.CatalogueEntry, sources: dict[str
         server.put(urlsplit(f.url).path, sources[f.name].read_bytes())
 
 
-@pytest.fixture(scope="module")
-def smollm() -> Path:
-    try:
-        return engine_models.resolve_llm("smollm2-135m")
-    except Exception as err:  # the embedded model package is part of the setup
-        pytest.skip(f"shipped SmolLM2 not installed: {err}")
-
-
 def test_a_catalogue_chat_model_installs_end_to_end_and_loads(
         manager: ModelManager, model_server: ModelServer, smollm: Path) -> None:
     real = cat_mod.load().get("qwen2.5-0.5b-instruct-q4_k_m")  # its URL path, served with a real GGUF

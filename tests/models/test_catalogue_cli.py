@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,17 +13,7 @@ from app.cli import cli
 from app.core import catalogue as cat_mod
 from app.core import catalogue_install
 from app.core import config as config_mod
-from engines import models as engine_models
-from tests.models.conftest import ModelServer
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"VISAGE_MODELS_DIR": str(tmp_path / "models"), "VISAGE_CONFIG": str(tmp_path / "config.toml"),
-              "VISAGE_DATA_DIR": str(tmp_path / "data")}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
+from tests.models.conftest import ModelServer, catalogue_with_chat_file
 
 
 def test_catalogue_json_lists_every_entry_with_a_verdict_and_recommends_one_per_role(env: dict[str, str]) -> None:
@@ -41,19 +29,10 @@ def test_catalogue_json_lists_every_entry_with_a_verdict_and_recommends_one_per_
     assert voices.exit_code == 0 and "de_DE-thorsten-medium" in voices.output and "es_ES" not in voices.output
 
 
-def test_install_use_and_refuse(env: dict[str, str], model_server: ModelServer,
+def test_install_use_and_refuse(env: dict[str, str], model_server: ModelServer, smollm: Path,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    try:
-        gguf = engine_models.resolve_llm("smollm2-135m")
-    except Exception as err:
-        pytest.skip(f"shipped SmolLM2 not installed: {err}")
-    data = tomllib.loads(cat_mod.CATALOGUE_PATH.read_text(encoding="utf-8"))
-    data["model"].insert(0, {
-        "name": "test-chat", "role": "llm", "title": "test", "params_b": 0.135, "licence": "Apache-2.0",
-        "languages": ["en"], "ram_gb": 0.2, "good_for": "a test", "chat_format": "chatml",
-        "file": [{"name": "t.gguf", "url": "https://example.org/t/t.gguf", "size": gguf.stat().st_size,
-                  "sha256": hashlib.sha256(gguf.read_bytes()).hexdigest(), "sha256_source": "the test"}]})
-    catalogue = cat_mod.parse(data)
+    gguf = smollm
+    catalogue = catalogue_with_chat_file(gguf, "https://example.org/t/t.gguf")
     monkeypatch.setattr(cat_mod, "load", lambda path=None: catalogue)
     monkeypatch.setattr(catalogue_install, "BASE_URL_OVERRIDE", model_server.base)
     model_server.put("/t/t.gguf", gguf.read_bytes())

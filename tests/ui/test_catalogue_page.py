@@ -3,7 +3,6 @@ cancel, and "Use it" filling the settings dialog."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,30 +17,11 @@ from app.core.config import Settings
 from app.core.model_manager import ModelManager
 from app.ui import catalogue_page
 from app.ui.catalogue_page import CatalogueDialog
-from engines import models as engine_models
-from tests.models.conftest import ModelServer, model_server  # noqa: F401
+from tests.models import conftest as model_fixtures
+from tests.models.conftest import ModelServer, catalogue_with_chat_file
 
-
-def _catalogue_with(path: Path) -> cat_mod.Catalogue:
-    """The shipped catalogue plus one chat model whose file is the shipped SmolLM2 (served by the test)."""
-    import tomllib
-
-    data = tomllib.loads(cat_mod.CATALOGUE_PATH.read_text(encoding="utf-8"))
-    data["model"].insert(0, {
-        "name": "test-chat", "role": "llm", "title": "test", "params_b": 0.135, "licence": "Apache-2.0",
-        "languages": ["en"], "ram_gb": 0.2, "good_for": "a test", "chat_format": "chatml",
-        "file": [{"name": "test-chat.gguf", "url": "https://example.org/test/test-chat.gguf",
-                  "size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                  "sha256_source": "computed by the test"}]})
-    return cat_mod.parse(data)
-
-
-@pytest.fixture
-def smollm() -> Path:
-    try:
-        return engine_models.resolve_llm("smollm2-135m")
-    except Exception as err:
-        pytest.skip(f"shipped SmolLM2 not installed: {err}")
+model_server = model_fixtures.model_server  # the loopback server and the shipped GGUF, as fixtures here too
+smollm = model_fixtures.smollm
 
 
 def _names(dialog: CatalogueDialog) -> list[str]:
@@ -50,7 +30,7 @@ def _names(dialog: CatalogueDialog) -> list[str]:
 
 def test_filters_and_verdicts(qtbot: Any, tmp_path: Path, smollm: Path) -> None:
     info, probe = profile(2, 4, decode_tok_s=90.0)
-    dialog = CatalogueDialog(manager=ModelManager(tmp_path / "models"), catalogue=_catalogue_with(smollm),
+    dialog = CatalogueDialog(manager=ModelManager(tmp_path / "models"), catalogue=catalogue_with_chat_file(smollm),
                              info=info, probe=probe)
     qtbot.addWidget(dialog)
     assert "llama-3.2-3b-instruct-q8_0" in _names(dialog)
@@ -67,9 +47,9 @@ def test_filters_and_verdicts(qtbot: Any, tmp_path: Path, smollm: Path) -> None:
     assert "transcribe" in dialog.table.item(row, 5).text()
 
 
-def test_install_pause_resume_use(qtbot: Any, tmp_path: Path, smollm: Path, model_server: ModelServer,  # noqa: F811
+def test_install_pause_resume_use(qtbot: Any, tmp_path: Path, smollm: Path, model_server: ModelServer,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    catalogue = _catalogue_with(smollm)
+    catalogue = catalogue_with_chat_file(smollm)
     entry = catalogue.get("test-chat")
     model_server.put(urlsplit(entry.files[0].url).path, smollm.read_bytes())
     first_block, gate = threading.Event(), threading.Event()
@@ -124,8 +104,8 @@ def test_install_pause_resume_use(qtbot: Any, tmp_path: Path, smollm: Path, mode
 
 
 def test_cancel_deletes_the_partial_download(qtbot: Any, tmp_path: Path, smollm: Path,
-                                             model_server: ModelServer) -> None:  # noqa: F811
-    catalogue = _catalogue_with(smollm)
+                                             model_server: ModelServer) -> None:
+    catalogue = catalogue_with_chat_file(smollm)
     entry = catalogue.get("test-chat")
     manager = ModelManager(tmp_path / "models")
     manager.downloads_dir.mkdir(parents=True)
