@@ -214,3 +214,16 @@ def test_pinned_checksums_equal_the_bytes_visage_ships(entry_name: str, shipped:
     assert {f.name for f in entry.files} <= set(files)
     for f in entry.files:
         assert (_sha(files[f.name]), files[f.name].stat().st_size) == (f.sha256, f.size), f.name
+
+
+def test_a_catalogue_voice_installs_with_its_config(manager: ModelManager, model_server: ModelServer) -> None:
+    package, rel = engine_models.SHIPPED_VOICES["joe"]
+    onnx = engine_models._package_file(package, rel)
+    if onnx is None or not onnx.is_file():
+        pytest.skip("shipped Piper voice not installed")
+    real = cat_mod.load().get("en_US-joe-medium")  # the real sha256s: they name exactly the shipped bytes
+    _serve(model_server, real, {onnx.name: onnx, f"{onnx.name}.json": Path(f"{onnx}.json")})
+    model = install(real, manager, base_url=model_server.base)
+    assert model.path == target_path(real, manager) and model.path.read_bytes() == onnx.read_bytes()
+    assert Path(f"{model.path}.json").read_bytes() == Path(f"{onnx}.json").read_bytes()
+    assert [m.name for m in manager.user_models("tts")] == ["en_US-joe-medium"]
