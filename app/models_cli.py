@@ -140,3 +140,13 @@ def models_remove(name: str, role: Role | None) -> None:
         section, key = CONFIG_KEY[removed.role]
         click.secho(f"warning: it was in use; set [{section}] {key} to another model (`visage models list`).",
                     fg="yellow", err=True)
+
+
+def _add_catalogue_commands() -> None:
+    from app.catalogue_cli import catalogue_command, install_command  # imports this module: added last
+
+    models.add_command(catalogue_command)
+    models.add_command(install_command)
+
+
+_add_catalogue_commands()

@@ -69,6 +69,8 @@ class HardwareInfo:
     asr_reason: str
     nvidia_driver: bool
     notes: list[str] = field(default_factory=list)
+    #: SIMD extensions llama.cpp and CTranslate2 use (avx, avx2, avx512f, fma, f16c); empty when unknown
+    cpu_flags: tuple[str, ...] = ()
 
     @property
     def ram_gb(self) -> float | None:
@@ -135,6 +137,21 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+SIMD_FLAGS = ("avx", "avx2", "avx512f", "fma", "f16c")
+
+
+def cpu_flags() -> tuple[str, ...]:
+    """The SIMD extensions of this CPU that matter for inference (Linux: /proc/cpuinfo; elsewhere unknown)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                present = set(line.partition(":")[2].split())
+                return tuple(f for f in SIMD_FLAGS if f in present)
+    except OSError:
+        pass
+    return ()
 
 
 def _nvidia_driver() -> bool:
@@ -212,6 +229,7 @@ def detect(n_gpu_layers: int = 0, asr_device: str = "auto") -> HardwareInfo:
         asr_reason=asr_reason,
         nvidia_driver=nvidia,
         notes=notes,
+        cpu_flags=cpu_flags(),
     )
 
 
@@ -260,9 +278,10 @@ def suggestions(info: HardwareInfo) -> list[Suggestion]:
     ]
     if llm.params_b > LLM_TIERS[0].params_b:
         out.append(Suggestion("how", "add a model",
-                              "Add a GGUF you have with `visage models add FILE --use`, or download one with "
-                              "`visage models download URL --sha256 …` (the model manager in the settings "
-                              "does the same)."))
+                              "Pick one from the catalogue, which says what runs well here: `visage models "
+                              "catalogue`, then `visage models install NAME --use` (Settings › Models › "
+                              "Catalogue… does the same); or add a GGUF you have with `visage models add FILE "
+                              "--use`."))
     return out
 
 

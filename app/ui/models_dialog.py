@@ -39,6 +39,14 @@ from app.core.model_manager import ROLE_NAMES, ROLES, InstalledModel, ModelManag
 log = logging.getLogger(__name__)
 
 
+def show_download_progress(bar: QProgressBar, done: int, total: int | None) -> None:
+    """Bytes so far on a progress bar ("12.3 / 456.7 MB"); busy indicator while the size is unknown."""
+    if total:
+        bar.setRange(0, 1000)
+        bar.setValue(int(1000 * done / total))
+        bar.setFormat(f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+
+
 class _Worker(QObject):
     sig_progress = Signal(object, object)
     """(done bytes, total bytes or None)."""
@@ -236,10 +244,7 @@ class ModelsDialog(QDialog):
         self.thread.start()
 
     def _on_progress(self, done: int, total: int | None) -> None:
-        if total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+        show_download_progress(self.progress, done, total)
 
     def _on_done(self, model: InstalledModel | None, error: str | None) -> None:
         self.thread = None

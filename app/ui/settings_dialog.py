@@ -88,7 +88,18 @@ class SettingsDialog(QDialog):
         form.addRow("Spoken language", self.asr_language)
         manage = QPushButton("Manage models…")  # add, download, remove (app.ui.models_dialog)
         manage.clicked.connect(self.open_models)
-        form.addRow("", manage)
+        browse = QPushButton("Catalogue…")  # install a bigger model in one click (app.ui.catalogue_page)
+        browse.setObjectName("open_catalogue")
+        browse.clicked.connect(self.open_catalogue)
+        model_buttons = QWidget()
+        model_row = QHBoxLayout(model_buttons)
+        model_row.setContentsMargins(0, 0, 0, 0)
+        model_row.addWidget(manage)
+        model_row.addWidget(browse)
+        model_row.addStretch(1)
+        form.addRow("", model_buttons)
+        #: settings chosen in the catalogue that have no field here (the chat format of a chat model)
+        self.extra_fields: dict[str, Any] = {}
         tabs.addTab(models, "Models")
 
         # voice and persona
@@ -305,6 +316,27 @@ class SettingsDialog(QDialog):
         for role, spec in dialog.result_specs().items():
             fields[role].setText(spec)
 
+    def open_catalogue(self) -> None:
+        from app.core.catalogue_advice import probe_file
+        from app.ui.catalogue_page import CatalogueDialog
+
+        dialog = CatalogueDialog(probe_path=probe_file(self.data_folder), current_asr=self.asr_model.text(),
+                                 parent=self)
+        dialog.exec()
+        self.apply_catalogue(dialog.result_fields)
+
+    def apply_catalogue(self, fields: dict[str, Any]) -> None:
+        """Put the settings chosen with "Use it" into this dialog's fields (saved on OK)."""
+        edits = {"llm.model": self.llm_model, "asr.model": self.asr_model, "asr.language": self.asr_language,
+                 "tts.voice": self.voice}
+        for dotted, value in fields.items():
+            if dotted in edits:
+                edits[dotted].setText(value or "")
+            elif dotted == "persona.system_prompt":
+                self.system_prompt.setPlainText(value or "")
+            else:
+                self.extra_fields[dotted] = value
+
     def _pick_data_dir(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose the data folder")
         if path:
@@ -319,6 +351,9 @@ class SettingsDialog(QDialog):
         data["tts"].update(engine=self.tts_engine.currentText(), voice=self.voice.text().strip(),
                            edge_voice=self.edge_voice.currentText().strip())
         data["persona"].update(name=self.persona_name.text().strip(), system_prompt=self.system_prompt.toPlainText())
+        for dotted, value in self.extra_fields.items():
+            section, key = dotted.split(".")
+            data[section][key] = value
         data["audio"].update(input_device=self.input_device.currentData(),
                              output_device=self.output_device.currentData())
         data["ui"]["theme"] = self.theme.currentText()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,3 +141,39 @@ def make_voice(folder: Path, name: str = "en_GB-test-medium") -> Path:
     onnx.write_bytes(_noise(MIN_VOICE_BYTES + 10, 4))
     Path(f"{onnx}.json").write_bytes(voice_json())
     return onnx
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """VISAGE_MODELS_DIR, VISAGE_CONFIG and VISAGE_DATA_DIR pointed into ``tmp_path`` (for CLI tests)."""
+    values = {"VISAGE_MODELS_DIR": str(tmp_path / "models"), "VISAGE_CONFIG": str(tmp_path / "config.toml"),
+              "VISAGE_DATA_DIR": str(tmp_path / "data")}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def smollm() -> Path:
+    """The shipped SmolLM2 GGUF: a small real model file to serve from the loopback server."""
+    from engines.models import resolve_llm
+
+    try:
+        return resolve_llm("smollm2-135m")
+    except Exception as err:  # the embedded model package is part of the setup
+        pytest.skip(f"shipped SmolLM2 not installed: {err}")
+
+
+def catalogue_with_chat_file(path: Path, url: str = "https://example.org/test/test-chat.gguf") -> Any:
+    """The shipped catalogue plus one chat model, ``test-chat``, whose file is ``path`` (served by the test)."""
+    import tomllib
+
+    from app.core import catalogue as cat_mod
+
+    data = tomllib.loads(cat_mod.CATALOGUE_PATH.read_text(encoding="utf-8"))
+    data["model"].insert(0, {
+        "name": "test-chat", "role": "llm", "title": "test", "params_b": 0.135, "licence": "Apache-2.0",
+        "languages": ["en"], "ram_gb": 0.2, "good_for": "a test", "chat_format": "chatml",
+        "file": [{"name": "test-chat.gguf", "url": url, "size": path.stat().st_size, "sha256": sha(path.read_bytes()),
+                  "sha256_source": "computed by the test from the file it serves"}]})
+    return cat_mod.parse(data)

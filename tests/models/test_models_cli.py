@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
@@ -19,15 +18,6 @@ from tests.models.conftest import ModelServer, fake_gguf, sha
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"VISAGE_MODELS_DIR": str(tmp_path / "models"), "VISAGE_CONFIG": str(tmp_path / "config.toml"),
-              "VISAGE_DATA_DIR": str(tmp_path / "data")}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
 
 
 def test_add_use_list_remove(env: dict[str, str], tmp_path: Path) -> None:
