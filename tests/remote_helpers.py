@@ -118,6 +118,19 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def migrated_database(self, name: str) -> str:
+        """A new database with the server's schema (what `python -m server migrate` does)."""
+        from server.db import Database
+        from server.migrations import migrate
+
+        url = self.create_database(name)
+        db = Database(url, pool_size=1)
+        try:
+            migrate(db)
+        finally:
+            db.close()
+        return url
+
     def destroy(self) -> None:
         with suppress(RuntimeError):
             self.stop()

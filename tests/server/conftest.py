@@ -40,7 +40,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/server.db"
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return cluster.create_database(f"t{next(_db_numbers)}")
+    return cluster.migrated_database(f"t{next(_db_numbers)}")
 
 
 @pytest.fixture
@@ -52,7 +52,8 @@ class Server:
     """An app, its storage, a TestClient and one valid key."""
 
     def __init__(self, url: str, llm: SchemaLLM, **settings: Any) -> None:
-        self.settings = ServerSettings(database_url=url, **settings)
+        # the model in this process (the fake LLM); the PostgreSQL job queue has tests of its own
+        self.settings = ServerSettings(database_url=url, **{"generation": "local", **settings})
         self.storage = Storage(url)
         self.llm = llm
         self.app = create_app(self.settings, storage=self.storage, llm_factory=lambda: llm)
