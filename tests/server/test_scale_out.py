@@ -118,9 +118,6 @@ def test_a_brief_cached_by_one_node_is_a_hit_on_the_other(deployment: Deployment
     assert again.status_code == 200 and again.json()["cached"] is True
     assert again.json()["variants"] == first.json()["variants"]
     assert len(deployment.jobs(product)) == 1  # generated once, on one generation worker
-    other_key = deployment.key()  # another key has its own namespace
-    assert httpx.post(f"{deployment.b}/v11/generate", json={"brief": _brief(product), "n": 1}, headers=other_key,
-                      timeout=240).json()["cached"] is False
 
 
 def test_a_repeated_idempotency_key_returns_the_first_answer(deployment: Deployment) -> None:
