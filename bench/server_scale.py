@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--event-requests", type=int, default=300)
     parser.add_argument("--cached-requests", type=int, default=300)
-    parser.add_argument("--briefs", type=int, default=6)
+    parser.add_argument("--briefs", type=int, default=4)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "server_scale.json")
     args = parser.parse_args()
 

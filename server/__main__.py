@@ -20,7 +20,7 @@ from server.settings import ServerSettings
 def _settings(database_url: str | None) -> ServerSettings:
     try:
         return ServerSettings.from_env(database_url=database_url)
-    except ValidationError as err:
+    except (ValidationError, ValueError) as err:
         raise click.ClickException(f"Invalid server settings: {err}") from None
 
 

@@ -29,6 +29,7 @@ local on SQLite.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -85,5 +86,12 @@ class ServerSettings(BaseSettings):
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServerSettings:
-        """The environment's settings, with the non-None ``overrides`` (command-line options) on top."""
+        """The environment's settings, with the non-None ``overrides`` (command-line options) on top.
+
+        A ``VISAGE_SERVER_*`` variable that is no setting (a typo) is an error, not silently ignored."""
+        known = {f"VISAGE_SERVER_{name.upper()}" for name in cls.model_fields}
+        unknown = sorted(k for k in os.environ if k.startswith("VISAGE_SERVER_") and k not in known)
+        if unknown:
+            raise ValueError(f"Unknown server setting(s) {', '.join(unknown)}; the settings are "
+                             f"{', '.join(sorted(known))} (see server/settings.py).")
         return cls(**{k: v for k, v in overrides.items() if v is not None})
