@@ -68,7 +68,7 @@ def hammer(requests: int, concurrency: int, make: Any) -> dict[str, Any]:
     wall = time.perf_counter() - started
     units = sum(u for _, u in done)
     return {"requests": len(done), "errors": sum(1 for s, _ in done if s != 200), "seconds": round(wall, 2),
-            "units": units, "per_s": round(units / wall, 1)}
+            "units": units, "per_s": round(units / wall, 3)}
 
 
 def events_body(batch: int) -> dict[str, Any]:
