@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import API_VERSION
 from server.cache import Cache, PostgresCache, ResponseCache
+from server.db import wait_for_database
 from server.generation import (
     GenerationError,
     GenerationService,
@@ -38,9 +39,7 @@ from server.generation import (
     QueueGenerator,
     default_llm_factory,
 )
-from server.idempotency import (
-    MAX_KEY_CHARS as MAX_IDEMPOTENCY_KEY_CHARS,
-)
+from server.idempotency import MAX_KEY_CHARS as MAX_IDEMPOTENCY_KEY_CHARS
 from server.idempotency import (
     Idempotency,
     IdempotencyConflict,
@@ -226,7 +225,10 @@ def create_app(
     """The app (also the uvicorn factory: ``server.app:create_app``, settings from the environment)."""
     settings = settings or ServerSettings.from_env()
     own_storage = storage is None
-    storage = storage or Storage(settings.url, pool_size=settings.pool_size)
+    if storage is None:
+        # a worker process (re)started while the database is away waits for it instead of dying in a loop
+        wait_for_database(settings.url, wait_s=settings.db_wait_s)
+        storage = Storage(settings.url, pool_size=settings.pool_size)
     metrics = Metrics()
     limiter, cache, idempotency, generator = _shared_state(settings, storage, llm_factory, clock)
     model_name = settings.llm_model

@@ -26,6 +26,8 @@ from server.db import Database
 
 #: longest Idempotency-Key accepted
 MAX_KEY_CHARS = 200
+#: the in-memory store drops expired keys once it holds more than this many
+PRUNE_ABOVE = 10_000
 
 
 class IdempotencyConflict(Exception):
@@ -66,6 +68,10 @@ class MemoryIdempotency:
         digest, slot = request_hash(body), (key_id, route, idem_key)
         deadline = self._clock() + self.wait_s
         with self._changed:
+            if len(self._rows) > PRUNE_ABOVE:
+                now = self._clock()
+                for stale in [k for k, row in self._rows.items() if row[2] <= now]:
+                    del self._rows[stale]
             while True:
                 row = self._rows.get(slot)
                 if row is None or row[2] <= self._clock():

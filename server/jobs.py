@@ -22,6 +22,8 @@ from server.db import Database
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+#: finished jobs are deleted after this long (their results live on in the cache and idempotency keys)
+KEEP_FINISHED_S = 86_400.0
 #: a generation worker that has not checked in for this long is not counted as live
 WORKER_SILENCE_S = 15.0
 
@@ -132,6 +134,16 @@ class JobQueue:
         if not done:
             log.warning("job %d was taken over by another worker; dropping this worker's late result", job_id)
         return bool(done)
+
+    def prune(self) -> int:
+        """Deletes jobs finished more than :data:`KEEP_FINISHED_S` ago, and expired idempotency keys and cache
+        entries (housekeeping of the shared tables, done by the generation workers now and then)."""
+        with self.db.connection() as conn:
+            gone = conn.execute("DELETE FROM generation_jobs WHERE finished_at < now() - make_interval(secs => %s)",
+                                [KEEP_FINISHED_S]).rowcount
+            conn.execute("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+            conn.execute("DELETE FROM response_cache WHERE expires_at <= now()")
+        return gone
 
     def check_in(self, worker: str, model: str) -> None:
         with self.db.connection() as conn:

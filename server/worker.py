@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: idle poll interval when the queue is empty
 IDLE_S = 0.1
+#: how often a worker prunes old jobs and expired keys
+PRUNE_EVERY_S = 300.0
 
 
 class GenerationWorker:
@@ -78,9 +80,13 @@ class GenerationWorker:
 
     def _heartbeat(self, stop: threading.Event) -> None:
         interval = max(0.2, self.queue.lease_s / 3)
+        pruned = time.monotonic()
         while not stop.wait(interval):
             try:
                 self.queue.check_in(self.name, self.model_name)
+                if time.monotonic() - pruned > PRUNE_EVERY_S:
+                    pruned = time.monotonic()
+                    log.info("housekeeping: %d finished jobs deleted", self.queue.prune())
                 with self._lock:
                     current = self._current
                 if current is not None and not self.queue.renew(current, self.name):

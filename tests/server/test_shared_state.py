@@ -82,6 +82,11 @@ def test_each_job_is_claimed_once_and_a_lost_lease_moves_it(nodes: tuple[Databas
     assert qa.finish(job_id, "dies", result={"by": "dies"}) is False  # a late result from the old holder is dropped
     assert qb.finish(job_id, "other", result={"by": "other"}) is True
     assert qa.wait(job_id, timeout_s=5) == {"by": "other"}
+    with a.connection() as conn:  # housekeeping: a day-old finished job goes, a fresh one stays
+        conn.execute("UPDATE generation_jobs SET finished_at = now() - interval '2 days' WHERE id = %s", [job_id])
+    assert qa.prune() == 1
+    with a.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM generation_jobs").fetchone()[0] == len(ids)
 
 
 def test_cache_namespaces_expiry_and_idempotency(nodes: tuple[Database, Database, int]) -> None:
