@@ -23,7 +23,6 @@ import random
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import cpu_model, write_report  # noqa: E402
+from _common import cpu_model, run_threads, write_report  # noqa: E402
 
 from server.storage import Storage  # noqa: E402
 from tests.remote_helpers import PostgresCluster, ServerCommand, api_node, brief_dict, wait_healthy  # noqa: E402
@@ -59,13 +58,7 @@ def hammer(requests: int, concurrency: int, make: Any) -> dict[str, Any]:
                 with lock:
                     done.append((response.status_code, units if response.status_code == 200 else 0))
 
-    threads = [threading.Thread(target=run) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = run_threads(run, concurrency)
     units = sum(u for _, u in done)
     return {"requests": len(done), "errors": sum(1 for s, _ in done if s != 200), "seconds": round(wall, 2),
             "units": units, "per_s": round(units / wall, 3)}

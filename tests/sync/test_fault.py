@@ -170,6 +170,15 @@ class ClientProcess:
     def done(self) -> bool:
         return self.proc is not None and self.proc.poll() == 0
 
+    def wait_drained(self, deadline: float) -> None:
+        """Until the client exits 0 (its outbox drained); fails if it crashes or ``deadline`` (monotonic) passes."""
+        while not self.done() and time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() not in (None, 0):
+                raise AssertionError(f"client crashed with {self.proc.returncode}")
+            time.sleep(0.1)
+        assert self.done(), "the client did not drain its outbox in time"
+
 
 def queue_events(client_db: Path) -> set[str]:
     """A client store with EVENTS assistant replies queued as analytics events; their event ids."""
@@ -220,12 +229,7 @@ def test_a_thousand_events_arrive_exactly_once_through_faults(tmp_path: Path) ->
             client.kill()
             kills["client"] += 1
             client.start()
-        while not client.done() and time.monotonic() - started < DEADLINE_S:
-            assert client.proc is not None
-            if client.proc.poll() not in (None, 0):
-                raise AssertionError(f"client crashed with {client.proc.returncode}")
-            time.sleep(0.1)
-        assert client.done(), "the client did not drain its outbox in time"
+        client.wait_drained(started + DEADLINE_S)
     finally:
         client.kill()
         server.kill()
