@@ -14,7 +14,7 @@ from typing import Any
 
 from server.db import StorageUnavailable
 from server.generation import GenerationError, LLMFactory, run_studio
-from server.jobs import Job, JobQueue
+from server.jobs import WORKER_SILENCE_S, Job, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ class GenerationWorker:
                 if job is None:
                     stop.wait(IDLE_S)
                     continue
-                self._work(llm, job)
+                try:
+                    self._work(llm, job)
+                except StorageUnavailable as err:  # the result could not be stored: the lease runs out, it is redone
+                    log.warning("job %d: cannot store its result (%s); another worker will take it again", job.id, err)
         finally:
             self.queue.leave(self.name)
             log.info("generation worker %s stopped", self.name)
@@ -79,7 +82,7 @@ class GenerationWorker:
                 self._current = None
 
     def _heartbeat(self, stop: threading.Event) -> None:
-        interval = max(0.2, self.queue.lease_s / 3)
+        interval = max(0.2, min(self.queue.lease_s, WORKER_SILENCE_S) / 3)
         pruned = time.monotonic()
         while not stop.wait(interval):
             try:
