@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import platform
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +30,14 @@ def write_report(report: dict[str, Any], out: str | Path) -> None:
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(text + "\n")
     print(text)
+
+
+def run_threads(target: Callable[[], None], count: int) -> float:
+    """Runs ``target`` in ``count`` threads at once; returns the wall-clock seconds until all are done."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from _common import run_threads  # noqa: E402
 
 from app.store import Store  # noqa: E402
 from app.sync import SyncClient, SyncWorker  # noqa: E402
@@ -99,13 +100,7 @@ def load(base: str, key: str, *, path: str, requests: int, concurrency: int, bat
                     if r.status_code != 200:
                         errors.append(r.status_code)
 
-    threads = [threading.Thread(target=run) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = run_threads(run, concurrency)
     return {**stats(latencies), "errors": len(errors), "requests_per_s": round(len(latencies) / wall, 1)}
 
 

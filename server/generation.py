@@ -1,8 +1,14 @@
 """Server-side copywriting: the copy studio's own ``generate_variants`` on a server-side GGUF.
 
-The model is loaded on first use and used by one request at a time (llama.cpp models are not
-re-entrant); at most ``max_waiting`` requests wait for it, more are told to come back (503 +
-Retry-After). Results are cached by the normalized brief.
+Where the model runs:
+- :class:`LocalGenerator` (one process, SQLite, or ``VISAGE_SERVER_GENERATION=local``): the API process
+  loads the model on first use and runs one request at a time (llama.cpp models are not re-entrant); at
+  most ``max_waiting`` requests wait for it, more are told to come back (503 + Retry-After).
+- :class:`QueueGenerator` (PostgreSQL): the request becomes a job in the queue (:mod:`server.jobs`),
+  written by a ``python -m server generate-worker`` process; with no live worker, or more than
+  ``max_waiting`` queued jobs per live worker, the answer is 503 at once.
+
+:class:`GenerationService` puts the response cache in front of either one (per key namespace).
 """
 
 from __future__ import annotations
@@ -11,38 +17,86 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from server.cache import ResponseCache, cache_key
+from server.cache import Cache, cache_key
 
 log = logging.getLogger(__name__)
 
 LLMFactory = Callable[[], Any]
 
 
-class Busy(Exception):
-    """Too many generation requests are already waiting for the model."""
+@dataclass
+class GenerationError(Exception):
+    """A generation that did not happen, with the HTTP answer it becomes."""
+
+    status: int
+    code: str
+    message: str
+    hint: str | None = None
+    retry_after: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "code": self.code, "message": self.message, "hint": self.hint,
+                "retry_after": self.retry_after}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenerationError:
+        return cls(int(data.get("status", 503)), str(data.get("code", "generation_unavailable")),
+                   str(data.get("message", "Generation failed.")), data.get("hint"), data.get("retry_after"))
 
 
-class GenerationService:
-    def __init__(self, llm_factory: LLMFactory, *, model_name: str, cache: ResponseCache, max_waiting: int) -> None:
+BUSY = GenerationError(503, "busy", "The model is busy with other requests.", "Retry shortly.", "5")
+
+
+def run_studio(llm: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """``generate_variants`` for a job payload ``{"brief", "n", "voice"}``; variants as JSON dicts.
+
+    Raises :class:`GenerationError` (422 for a brief the studio refuses, 503 when the model fails).
+    """
+    from app.core.errors import ConfigError, VisageError
+    from app.studio import BrandVoice, Brief, generate_variants
+
+    try:
+        brief = Brief.model_validate(payload["brief"])
+        voice = BrandVoice.model_validate(payload["voice"]) if payload.get("voice") else None
+        variants = generate_variants(brief, llm, n=int(payload["n"]), voice=voice)
+    except ConfigError as err:
+        raise GenerationError(422, "invalid_brief", err.message, err.hint) from None
+    except VisageError as err:
+        log.warning("generation failed: %s", err)
+        raise GenerationError(503, "generation_unavailable", err.message, err.hint, "30") from None
+    return [v.model_dump(mode="json") for v in variants]
+
+
+class Generator(Protocol):
+    def status(self) -> tuple[bool, str]:
+        """(ok, a line for /health)."""
+        ...
+
+    def run(self, payload: dict[str, Any], recheck: Callable[[], Any | None]) -> list[dict[str, Any]]:
+        """The variants; ``recheck`` looks in the cache again once the model is free (None: not there)."""
+        ...
+
+
+class LocalGenerator:
+    def __init__(self, llm_factory: LLMFactory, *, model_name: str, max_waiting: int) -> None:
         self._factory = llm_factory
         self.model_name = model_name
-        self.cache = cache
+        self.max_waiting = max_waiting
         self._llm: Any = None
         self._load_error: str | None = None
         self._model_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._waiting = 0
-        self.max_waiting = max_waiting
 
-    @property
-    def loaded(self) -> bool:
-        return self._llm is not None
-
-    @property
-    def load_error(self) -> str | None:
-        return self._load_error
+    def status(self) -> tuple[bool, str]:
+        if self._llm is not None:
+            return True, f"{self.model_name} loaded"
+        if self._load_error:
+            return False, f"{self.model_name} failed to load: {self._load_error[:200]}"
+        return True, f"{self.model_name} (loaded on first generate)"
 
     def _get_llm(self) -> Any:
         if self._llm is None:
@@ -56,30 +110,78 @@ class GenerationService:
             log.info("server LLM %s loaded in %.1f s", self.model_name, time.perf_counter() - started)
         return self._llm
 
-    def generate(self, brief: Any, *, n: int, voice: Any | None = None) -> tuple[list[Any], bool]:
-        """(variants, cached) for a validated ``Brief``; raises Busy when the queue is full."""
-        from app.studio import generate_variants
-
-        key = cache_key(brief.model_dump(mode="json"), n=n, model=self.model_name,
-                        voice=voice.model_dump(mode="json") if voice is not None else None)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit, True
+    def run(self, payload: dict[str, Any], recheck: Callable[[], Any | None]) -> list[dict[str, Any]]:
         with self._count_lock:
             if self._waiting >= self.max_waiting + 1:
-                raise Busy
+                raise BUSY
             self._waiting += 1
         try:
             with self._model_lock:
-                hit = self.cache.get(key, count=False)  # someone may have made it while we waited
+                hit = recheck()  # someone may have made it while we waited
                 if hit is not None:
-                    return hit, True
-                llm = self._get_llm()
-                variants = generate_variants(brief, llm, n=n, voice=voice)
+                    return list(hit)
+                try:
+                    llm = self._get_llm()
+                except Exception as exc:
+                    from app.core.errors import VisageError
+
+                    if isinstance(exc, VisageError):
+                        raise GenerationError(503, "generation_unavailable", exc.message, exc.hint, "30") from None
+                    raise
+                return run_studio(llm, payload)
         finally:
             with self._count_lock:
                 self._waiting -= 1
-        self.cache.put(key, variants)
+
+
+class QueueGenerator:
+    def __init__(self, queue: Any, *, model_name: str, max_waiting: int, timeout_s: float) -> None:
+        self.queue = queue
+        self.model_name = model_name
+        self.max_waiting = max_waiting
+        self.timeout_s = timeout_s
+
+    def status(self) -> tuple[bool, str]:
+        live = self.queue.live_workers()
+        return live > 0, f"{self.model_name} on {live} generation worker(s), {self.queue.waiting()} job(s) queued"
+
+    def run(self, payload: dict[str, Any], recheck: Callable[[], Any | None]) -> list[dict[str, Any]]:
+        from server.jobs import JobFailed, JobTimeout
+
+        live = self.queue.live_workers()
+        if live == 0:
+            raise GenerationError(503, "no_generation_worker", "No generation worker is running.",
+                                  "The operator should start `python -m server generate-worker`.", "30")
+        if self.queue.waiting() >= self.max_waiting * live + 1:
+            raise BUSY
+        job_id = self.queue.submit(payload)
+        try:
+            return list(self.queue.wait(job_id, self.timeout_s))
+        except JobFailed as failed:
+            raise GenerationError.from_dict(failed.error) from None
+        except JobTimeout:
+            raise GenerationError(503, "generation_timeout",
+                                  f"No generation worker finished this brief within {self.timeout_s:.0f} s.",
+                                  "Retry later.", "30") from None
+
+
+class GenerationService:
+    def __init__(self, generator: Generator, *, model_name: str, cache: Cache) -> None:
+        self.generator = generator
+        self.model_name = model_name
+        self.cache = cache
+
+    def generate(self, namespace: int, brief: Any, *, n: int, voice: Any | None = None
+                 ) -> tuple[list[dict[str, Any]], bool]:
+        """(variants, cached) for a validated ``Brief``; raises :class:`GenerationError`."""
+        payload = {"brief": brief.model_dump(mode="json"), "n": n,
+                   "voice": voice.model_dump(mode="json") if voice is not None else None}
+        key = cache_key(payload["brief"], n=n, model=self.model_name, voice=payload["voice"])
+        hit = self.cache.get(namespace, key)
+        if hit is not None:
+            return list(hit), True
+        variants = self.generator.run(payload, lambda: self.cache.get(namespace, key, count=False))
+        self.cache.put(namespace, key, variants)
         return variants, False
 
 

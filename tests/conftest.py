@@ -68,3 +68,18 @@ def missing_tool(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{message} — scripts/setup.sh should have installed it")
     pytest.skip(f"{message} (scripts/setup.sh installs it)")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One private PostgreSQL cluster per session on loopback (a fresh database per test): tests/server, tests/sync."""
+    from tests.remote_helpers import PostgresCluster
+
+    try:
+        cluster = PostgresCluster()
+    except FileNotFoundError as err:
+        missing_tool(str(err))
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -118,7 +120,86 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def migrated_database(self, name: str) -> str:
+        """A new database with the server's schema (what `python -m server migrate` does)."""
+        from server.db import Database
+        from server.migrations import migrate
+
+        url = self.create_database(name)
+        db = Database(url, pool_size=1)
+        try:
+            migrate(db)
+        finally:
+            db.close()
+        return url
+
     def destroy(self) -> None:
         with suppress(RuntimeError):
             self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# -- server processes (python -m server ...) on loopback -------------------------------------------------
+
+class ServerCommand:
+    """``python -m server ARGS`` as a child process with its log in a file; ``kill`` is SIGKILL (a crash)."""
+
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.args = [sys.executable, "-m", "server", *args]
+        self.log = log
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServerCommand:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def wait_for_output(self, text: str, timeout_s: float = 60, count: int = 1) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.output().count(text) < count:
+            if time.monotonic() > deadline or (self.proc is not None and self.proc.poll() is not None):
+                raise AssertionError(f"{text!r} not seen in the log of {self.args[3:]}:\n{self.output()[-3000:]}")
+            time.sleep(0.05)
+
+    def wait(self, timeout_s: float = 60) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout_s)
+
+    def kill(self) -> None:
+        """SIGKILL the process group (uvicorn's worker processes included)."""
+        if self.proc is not None and self.proc.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def api_node(url: str, log: Path, *, workers: int = 1, env: dict[str, str] | None = None) -> tuple[ServerCommand, str]:
+    """``python -m server run`` on a free loopback port, started and answering; returns it and its base URL."""
+    port = free_port()
+    node = ServerCommand(["run", "--host", LOOPBACK, "--port", str(port), "--workers", str(workers),
+                          "--database-url", url], log, env).start()
+    base = f"http://{LOOPBACK}:{port}"
+    wait_healthy(base, node)
+    return node, base
+
+
+def wait_healthy(base: str, node: ServerCommand | None = None, timeout_s: float = 90) -> dict[str, Any]:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if node is not None and node.proc is not None and node.proc.poll() is not None:
+            raise AssertionError(f"the server exited: {node.output()[-3000:]}")
+        try:
+            r = httpx.get(f"{base}/v11/health", timeout=2)
+            if r.status_code == 200:
+                return dict(r.json())
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base} did not become healthy: {node.output()[-3000:] if node else ''}")

@@ -1,5 +1,6 @@
 """Fixtures for the server tests: storage on both backends (SQLite in a temp dir; PostgreSQL started by
-the tests on loopback), an app with a fake studio LLM, a TestClient and an API key."""
+the tests on loopback: the ``postgres`` fixture in tests/conftest.py), an app with a fake studio LLM, a
+TestClient and an API key."""
 
 from __future__ import annotations
 
@@ -15,24 +16,10 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.settings import ServerSettings
 from server.storage import Storage
-from tests.conftest import missing_tool
 from tests.fakes import SchemaLLM
 from tests.remote_helpers import PostgresCluster
 
 _db_numbers = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
-    """One private PostgreSQL cluster for the session (fresh database per test)."""
-    try:
-        cluster = PostgresCluster()
-    except FileNotFoundError as err:
-        missing_tool(str(err))
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,7 +27,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/server.db"
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return cluster.create_database(f"t{next(_db_numbers)}")
+    return cluster.migrated_database(f"t{next(_db_numbers)}")
 
 
 @pytest.fixture
@@ -52,7 +39,8 @@ class Server:
     """An app, its storage, a TestClient and one valid key."""
 
     def __init__(self, url: str, llm: SchemaLLM, **settings: Any) -> None:
-        self.settings = ServerSettings(database_url=url, **settings)
+        # the model in this process (the fake LLM); the PostgreSQL job queue has tests of its own
+        self.settings = ServerSettings(database_url=url, **{"generation": "local", **settings})
         self.storage = Storage(url)
         self.llm = llm
         self.app = create_app(self.settings, storage=self.storage, llm_factory=lambda: llm)

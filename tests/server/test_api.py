@@ -244,3 +244,33 @@ def test_cors_is_off_by_default_and_on_when_configured(make_server: Callable[...
     r = on.client.get("/v11/health", headers={"Origin": "https://app.example"})
     assert r.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in on.client.get("/v11/health", headers=origin).headers
+
+
+def test_a_repeated_idempotency_key_replays_the_first_answer(server: Server) -> None:
+    body = {"brief": brief_dict("ad-1"), "n": 1}
+    idem = {**server.auth, "Idempotency-Key": "retry-1"}
+    first = server.client.post("/v11/generate", json=body, headers=idem)
+    assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers
+    calls = server.llm.calls
+    assert server.client.post("/v11/cache/clear", headers=server.auth).json() == {"cleared": 1}
+    retry = server.client.post("/v11/generate", json=body, headers=idem)
+    assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"
+    assert server.llm.calls == calls  # nothing generated again, although the cache was emptied
+    other = server.client.post("/v11/generate", json={**body, "n": 2}, headers=idem)
+    assert other.status_code == 422 and other.json()["detail"]["code"] == "idempotency_key_reused"
+    batch = {"items": [body]}
+    bidem = {**server.auth, "Idempotency-Key": "batch-1"}
+    assert server.client.post("/v11/batch-generate", json=batch, headers=bidem).json() == \
+        server.client.post("/v11/batch-generate", json=batch, headers=bidem).json()
+
+
+def test_metrics_are_for_admin_keys_in_prometheus_format(server: Server) -> None:
+    server.client.get("/v11/health")
+    assert server.client.get("/metrics").status_code == 401
+    r = server.client.get("/metrics", headers=server.auth)
+    assert r.status_code == 403 and r.json()["detail"]["code"] == "admin_only"
+    _, admin = server.storage.create_key(f"ops-{uuid.uuid4().hex[:6]}", admin=True)
+    r = server.client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert 'visage_http_requests_total{route="GET /v11/health",status="200"} 1.0' in r.text
+    assert "visage_http_request_duration_seconds_bucket" in r.text

@@ -68,3 +68,10 @@ def test_admin_commands_create_list_and_revoke_keys(sqlite_url: str) -> None:
     storage.close()
     bad = runner.invoke(server_cli, ["list-keys"], env={"DATABASE_URL": "mysql://x"})
     assert bad.exit_code != 0 and "DATABASE_URL" in bad.output
+
+
+def test_a_mistyped_setting_is_refused_with_the_list_of_settings(sqlite_url: str) -> None:
+    result = CliRunner().invoke(server_cli, ["list-keys"], env={"DATABASE_URL": sqlite_url,
+                                                                "VISAGE_SERVER_RATE_PER_MINUT": "5"})
+    assert result.exit_code != 0
+    assert "VISAGE_SERVER_RATE_PER_MINUT" in result.output and "VISAGE_SERVER_RATE_PER_MINUTE" in result.output

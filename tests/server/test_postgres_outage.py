@@ -15,7 +15,7 @@ from tests.remote_helpers import PostgresCluster
 
 
 def test_database_down_gives_503_then_recovers(postgres: PostgresCluster) -> None:
-    url = postgres.create_database(f"outage_{uuid.uuid4().hex[:8]}")
+    url = postgres.migrated_database(f"outage_{uuid.uuid4().hex[:8]}")
     storage = Storage(url)
     _, key = storage.create_key("k")
     app = create_app(ServerSettings(database_url=url), storage=storage, llm_factory=SchemaLLM)

@@ -8,6 +8,7 @@ Topology: client process -> fault proxy (this process, 127.0.0.1) -> server proc
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -35,9 +37,10 @@ class FaultProxy:
     ACTIONS = ("pass", "500_before", "500_after", "timeout_after", "drop_before", "drop_after")
     WEIGHTS = (40, 12, 12, 12, 12, 12)
 
-    def __init__(self, upstream_port: int, fault_budget: int, seed: int = 7) -> None:
+    def __init__(self, upstream_port: int | Sequence[int], fault_budget: int, seed: int = 7) -> None:
         self.port = free_port()
-        self.upstream = f"http://{LOOPBACK}:{upstream_port}"
+        ports = [upstream_port] if isinstance(upstream_port, int) else list(upstream_port)
+        self.upstreams = itertools.cycle([f"http://{LOOPBACK}:{p}" for p in ports])  # round robin
         self.budget = fault_budget
         self.rng = random.Random(seed)
         self.counts: Counter[str] = Counter()
@@ -90,7 +93,8 @@ class FaultProxy:
                     return
                 fwd = {k: v for k, v in headers.items() if k in ("content-type", "x-api-key", "idempotency-key")}
                 try:
-                    upstream = await self._client.request(method, self.upstream + path, headers=fwd, content=body)
+                    upstream = await self._client.request(method, next(self.upstreams) + path, headers=fwd,
+                                                          content=body)
                 except httpx.HTTPError:
                     self.counts["upstream_down"] += 1
                     await self._respond(writer, 502, b'{"detail": "upstream down"}')
@@ -125,7 +129,7 @@ class FaultProxy:
 
 class ServerProcess:
     def __init__(self, port: int, url: str, tmp: Path) -> None:
-        self.port, self.url, self.log = port, url, tmp / "server.log"
+        self.port, self.url, self.log = port, url, tmp / f"server-{port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -166,6 +170,27 @@ class ClientProcess:
     def done(self) -> bool:
         return self.proc is not None and self.proc.poll() == 0
 
+    def wait_drained(self, deadline: float) -> None:
+        """Until the client exits 0 (its outbox drained); fails if it crashes or ``deadline`` (monotonic) passes."""
+        while not self.done() and time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() not in (None, 0):
+                raise AssertionError(f"client crashed with {self.proc.returncode}")
+            time.sleep(0.1)
+        assert self.done(), "the client did not drain its outbox in time"
+
+
+def queue_events(client_db: Path) -> set[str]:
+    """A client store with EVENTS assistant replies queued as analytics events; their event ids."""
+    with Store(client_db) as store:
+        store.set_events_enabled(True)
+        cid = store.create_conversation()
+        for i in range(EVENTS):
+            store.add_message(cid, "assistant", f"reply {i}", timings={"first_audio_s": 0.4 + (i % 50) / 100})
+        expected = {e.event_id for e in store.outbox.pending(EVENTS * 2)}
+    assert len(expected) == EVENTS
+    return expected
+
 
 def test_a_thousand_events_arrive_exactly_once_through_faults(tmp_path: Path) -> None:
     started = time.monotonic()
@@ -175,13 +200,7 @@ def test_a_thousand_events_arrive_exactly_once_through_faults(tmp_path: Path) ->
     storage.close()
 
     client_db = tmp_path / "client" / "visage.db"
-    with Store(client_db) as store:
-        store.set_events_enabled(True)
-        cid = store.create_conversation()
-        for i in range(EVENTS):
-            store.add_message(cid, "assistant", f"reply {i}", timings={"first_audio_s": 0.4 + (i % 50) / 100})
-        expected = {e.event_id for e in store.outbox.pending(EVENTS * 2)}
-    assert len(expected) == EVENTS
+    expected = queue_events(client_db)
 
     server = ServerProcess(free_port(), server_url, tmp_path)
     server.start()
@@ -210,12 +229,7 @@ def test_a_thousand_events_arrive_exactly_once_through_faults(tmp_path: Path) ->
             client.kill()
             kills["client"] += 1
             client.start()
-        while not client.done() and time.monotonic() - started < DEADLINE_S:
-            assert client.proc is not None
-            if client.proc.poll() not in (None, 0):
-                raise AssertionError(f"client crashed with {client.proc.returncode}")
-            time.sleep(0.1)
-        assert client.done(), "the client did not drain its outbox in time"
+        client.wait_drained(started + DEADLINE_S)
     finally:
         client.kill()
         server.kill()
