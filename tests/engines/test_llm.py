@@ -15,7 +15,7 @@ from app.core.errors import ConfigError, ModelError
 from engines.base import ChatMessage
 from engines.llm.llama_cpp import LlamaCppLLM
 from engines.models import resolve_llm
-from tests.models import SMALL_LLM
+from tests.model_choice import SMALL_LLM
 
 QUESTION = [
     ChatMessage("system", "You are a helpful assistant."),

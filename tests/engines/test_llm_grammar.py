@@ -17,7 +17,7 @@ from app.studio.types import content_types, limits_for
 from engines.base import ChatMessage
 from engines.llm.grammar import phrase_forms, schema_to_gbnf
 from engines.llm.llama_cpp import LlamaCppLLM
-from tests.models import SMALL_LLM
+from tests.model_choice import SMALL_LLM
 
 pytestmark = pytest.mark.real_models
 

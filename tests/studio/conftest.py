@@ -42,7 +42,7 @@ def real_llm() -> Any:
     default model's copy quality is measured by bench/studio.py)."""
     from app.core.config import LLMSettings
     from engines.llm.llama_cpp import LlamaCppLLM
-    from tests.models import SMALL_LLM
+    from tests.model_choice import SMALL_LLM
 
     return LlamaCppLLM(LLMSettings(model=SMALL_LLM))
 

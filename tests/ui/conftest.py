@@ -69,7 +69,7 @@ def real_engines() -> Engines:
     """The embedded models, loaded once for every window test (the small LLM: these test the window, not the
     answers; tests/e2e runs the default model)."""
     from app.core.config import LLMSettings
-    from tests.models import SMALL_LLM
+    from tests.model_choice import SMALL_LLM
 
     return load_engines(Settings(llm=LLMSettings(model=SMALL_LLM)), lambda *_: None, lambda _m: None)
 
