@@ -97,7 +97,9 @@ class VADSettings(_Section):
         description="Silence that ends your turn with end_of_turn = silence, or when the end-of-turn model is missing.",
     )
     complete_silence_ms: int = Field(
-        250, ge=50, le=5000, description="Silence that ends your turn when the end-of-turn model says you are done."
+        # 400 = the old fixed rule: a complete-sounding sentence never ends a turn sooner than before
+        # ("Stop. What is the weather?" stays one turn); shorter waits need the latency bench on an idle machine
+        400, ge=50, le=5000, description="Silence that ends your turn when the end-of-turn model says you are done."
     )
     max_silence_ms: int = Field(
         1000, ge=100, le=10000,
