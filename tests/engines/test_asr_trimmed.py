@@ -68,12 +68,13 @@ def test_text_past_the_end_of_the_audio_is_dropped() -> None:
 
 @pytest.fixture(scope="module")
 def tiny() -> FasterWhisperASR:
-    return FasterWhisperASR(ASRSettings(model="tiny.en", cpu_threads=2))
+    return FasterWhisperASR(ASRSettings(model="tiny.en", cpu_threads=2, trim_padding=True))
 
 
 @pytest.fixture(scope="module")
 def base() -> FasterWhisperASR:
-    return FasterWhisperASR(ASRSettings(model="base", compute_type="int8", language=None, cpu_threads=2))
+    return FasterWhisperASR(ASRSettings(model="base", compute_type="int8", language=None, cpu_threads=2,
+                                        trim_padding=True))
 
 
 @pytest.fixture(scope="module")
