@@ -41,3 +41,16 @@ def run_threads(target: Callable[[], None], count: int) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - started
+
+
+class NoHistory:
+    """A store that keeps nothing: benchmarks measure turns, not the database."""
+
+    def create_conversation(self, title: str | None = None) -> int:
+        return 0
+
+    def add_message(self, *args: object, **kwargs: object) -> int:
+        return 0
+
+    def update_message(self, *args: object, **kwargs: object) -> None:
+        return None

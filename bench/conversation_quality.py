@@ -27,34 +27,21 @@ from typing import Any
 
 import jiwer
 import numpy as np
-from _common import cpu_model, write_report  # bench/_common.py (run as a script: bench/ is on the path)
+from _common import NoHistory, cpu_model, write_report  # bench/_common.py (run as a script: bench/ is on the path)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.speech_corpus import ESPEAK_VOICES, espeak, paused_espeak
 
 from app.core.assembly import build_engines
 from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource
 from app.core.config import Settings
 from app.core.pipeline import Engines, Pipeline
+from tests.speech_corpus import ESPEAK_VOICES, espeak, paused_espeak
 
 QUESTIONS = Path(__file__).parent / "data" / "conversation_questions.toml"
 #: the voices questions rotate through (name, words per minute, pitch)
 VOICES = ESPEAK_VOICES[:4]
 _WORD = re.compile(r"[\w'.-]+")
 
-
-class NoHistory:
-    """Each question on its own: nothing stored, no earlier turns in the context."""
-
-    def create_conversation(self, title: str | None = None) -> int:
-        return 0
-
-    def add_message(self, *args: object, **kwargs: object) -> int:
-        return 0
-
-    def update_message(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def normalise(text: str) -> str:

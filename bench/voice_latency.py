@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_model, write_report  # bench/_common.py (run as a script: bench/ is on the path)
+from _common import NoHistory, cpu_model, write_report  # bench/_common.py (run as a script: bench/ is on the path)
 
 from app.core.assembly import build_engines
 from app.core.audio_io import ASR_RATE, FileAudioSink, FileAudioSource, load_audio
@@ -85,16 +85,6 @@ def human_clips() -> dict[str, np.ndarray]:
 def percentile(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 3) if values else float("nan")
 
-
-class NoHistory:
-    def create_conversation(self, title: str | None = None) -> int:
-        return 0
-
-    def add_message(self, *args: object, **kwargs: object) -> int:
-        return 0
-
-    def update_message(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def baseline_settings(settings: Settings) -> Settings:
