@@ -472,6 +472,7 @@ def run(ctx: Context) -> None:
 
 
 cli.add_command(render_command)  # visage render (avatar video)
+cli.add_command(__import__("app.listen_cli", fromlist=["listen"]).listen)  # visage listen (hands-free, terminal)
 cli.add_command(draft)  # visage draft (copy studio)
 cli.add_command(voice)  # visage voice add|list|show
 cli.add_command(drafts)  # visage drafts list|show|star|search|export

@@ -26,10 +26,11 @@ fi
 # ---- system packages ----
 # libportaudio2: sound devices; espeak-ng: a second voice for tests and phoneme fallback;
 # cmake/g++: the llama-cpp-python build; libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3: Qt (offscreen too);
-# xcb libraries: the Qt window on an X11 desktop.
+# xcb libraries: the Qt window on an X11 desktop; pulseaudio pulseaudio-utils libasound2-plugins: the live-audio
+# tests start a real sound server (null sinks) and route ALSA's default device to it.
 SYSTEM_PACKAGES="libportaudio2 espeak-ng cmake g++ make libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 \
 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
-libxcb-randr0 libxcb-sync1 libxcb-xfixes0 postgresql"
+libxcb-randr0 libxcb-sync1 libxcb-xfixes0 postgresql pulseaudio pulseaudio-utils libasound2-plugins"
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""
   for p in $SYSTEM_PACKAGES; do

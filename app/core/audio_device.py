@@ -60,6 +60,14 @@ def list_devices() -> list[DeviceInfo]:
     ]
 
 
+def _stream_to_monotonic(stream_time: float, stream_now: float) -> float | None:
+    """A PortAudio callback timestamp (the stream's own clock) on ``time.monotonic()``: the callback runs at
+    the stream's ``currentTime``, so the difference carries over. None when the host API gives no times."""
+    if not stream_time or not stream_now:
+        return None
+    return time.monotonic() + (stream_time - stream_now)
+
+
 def _device_arg(device: str | None) -> int | str | None:
     if device is None or device == "":
         return None
@@ -72,7 +80,10 @@ class MicrophoneSource:
     def __init__(self, device: str | None = None, sample_rate: int = 16_000, block: int = 512) -> None:
         sd = _sounddevice()
         self.sample_rate = sample_rate
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=500)
+        self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=500)
+        #: when the last sample of the frame just yielded was captured (monotonic; None: the device has no clock)
+        self.frame_end: float | None = None
+        self.dropped_blocks = 0  # blocks lost because the core fell behind (shown in the details)
         try:
             self._stream = sd.InputStream(
                 device=_device_arg(device),
@@ -80,6 +91,7 @@ class MicrophoneSource:
                 samplerate=sample_rate,
                 blocksize=block,
                 dtype="float32",
+                latency="low",  # the device's smallest input buffer: a barge-in is heard ~25 ms sooner
                 callback=self._callback,
             )
             self._stream.start()
@@ -89,21 +101,31 @@ class MicrophoneSource:
     def _callback(self, indata: np.ndarray, frames: int, t: Any, status: Any) -> None:
         if status:
             log.debug("input status: %s", status)
+        captured = _stream_to_monotonic(t.inputBufferAdcTime, t.currentTime)
         try:
-            self._queue.put_nowait(indata[:, 0].copy())
+            self._queue.put_nowait((indata[:, 0].copy(), captured))
         except queue.Full:
+            self.dropped_blocks += 1
             log.warning("microphone frames dropped: the core is not keeping up")
 
     def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
+        """Consecutive frames; after each, :attr:`frame_end` is when its last sample was captured."""
         pending = np.zeros(0, np.float32)
+        pending_start: float | None = None  # capture time of pending[0] (monotonic)
         while True:
-            block = self._queue.get()
-            if block is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            block, captured = item
+            if pending_start is None or not len(pending):
+                pending_start = captured
             pending = np.concatenate([pending, block])
             while len(pending) >= frame_samples:
+                self.frame_end = None if pending_start is None else pending_start + frame_samples / self.sample_rate
                 yield pending[:frame_samples]
                 pending = pending[frame_samples:]
+                if pending_start is not None:
+                    pending_start += frame_samples / self.sample_rate
 
     def close(self) -> None:
         self._stream.stop()
@@ -121,6 +143,8 @@ class SpeakerSink:
         self._rate = 0
         self._buffer = np.zeros(0, np.float32)
         self._played = 0  # frames handed to the device, silence included (the output clock)
+        #: (monotonic time the last callback's first frame becomes audible, frames handed before it)
+        self._anchor: tuple[float, int] | None = None
         self._lock = threading.Lock()
 
     def _open(self, rate: int) -> None:
@@ -134,11 +158,14 @@ class SpeakerSink:
         self._rate = rate
 
     def _callback(self, outdata: np.ndarray, frames: int, t: Any, status: Any) -> None:
+        audible_at = _stream_to_monotonic(t.outputBufferDacTime, t.currentTime)
         with self._lock:
             n = min(frames, len(self._buffer))
             outdata[:n, 0] = self._buffer[:n]
             outdata[n:, 0] = 0.0
             self._buffer = self._buffer[n:]
+            if audible_at is not None:
+                self._anchor = (audible_at, self._played)
             self._played += frames  # silence is played too: the clock never stands still
 
     def play(self, chunk: AudioChunk) -> None:
@@ -152,11 +179,23 @@ class SpeakerSink:
             self._buffer = np.concatenate([self._buffer, pcm])
 
     def audible_time(self) -> float:
+        return self.audible_at(time.monotonic())
+
+    def audible_at(self, when: float) -> float:
+        """The output clock at monotonic time ``when``: how much had become audible by then.
+
+        From the device's own timestamps when it gives them (the buffer's DAC time in the callback: exact
+        between callbacks), else frames handed over minus the stream's reported latency (moves in blocks)."""
         if not self._rate:
             return 0.0
-        latency = float(self._stream.latency) if self._stream is not None else 0.0
         with self._lock:
-            return max(0.0, self._played / self._rate - latency)
+            anchor, played = self._anchor, self._played
+        if anchor is not None:
+            dac, frames_before = anchor
+            position = frames_before + (when - dac) * self._rate
+            return max(0.0, min(position, played)) / self._rate
+        latency = float(self._stream.latency) if self._stream is not None else 0.0
+        return max(0.0, played / self._rate - latency)
 
     def stop(self) -> None:
         with self._lock:

@@ -110,7 +110,7 @@ class VADSettings(_Section):
     min_speech_ms: int = Field(200, ge=0, le=5000, description="Shorter bursts are ignored as noise.")
     speech_pad_ms: int = Field(200, ge=0, le=2000, description="Audio kept before speech starts.")
     barge_in_ms: int = Field(
-        96, ge=32, le=2000, description="Speech needed to interrupt Visage while it talks (shorter = snappier)."
+        64, ge=32, le=2000, description="Speech needed to interrupt Visage while it talks (shorter = snappier)."
     )
 
 

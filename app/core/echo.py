@@ -20,8 +20,9 @@ Two pieces, both Qt-free:
   sample count when the clock is coarse (a sound card's clock moves in steps): whichever keeps the echo's
   delay steady (see ``EchoGate._probe``).
 
-:class:`EchoGatedSource` wraps an :class:`~app.core.audio_io.AudioSource` so ``Pipeline.listen`` sees
-gated frames with no change to the pipeline.
+:class:`EchoGatedSource` wraps an :class:`~app.core.audio_io.AudioSource`: it yields the canceller's output,
+and ``last_passed`` says whether the gate let the frame count as the user (``Pipeline.scored_frames`` gives the
+VAD silence for a gated frame, so only the user starts a turn, while the audio kept before the start is real).
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ class TimelineSink:
 
     def audible_time(self) -> float:
         return self.inner.audible_time()
+
+    def audible_at(self, when: float) -> float | None:
+        """The audible clock at monotonic time ``when``, if the device can say (a sound card with timestamps)."""
+        exact = getattr(self.inner, "audible_at", None)
+        return exact(when) if exact is not None else None
 
     def stop(self) -> None:
         self.inner.stop()
@@ -174,6 +180,10 @@ class EchoGateSettings:
     drift_s: float = 0.002
     #: between full searches, the one-tap match looks this far either side of the usual delay, seconds
     one_tap_near_s: float = 0.004
+    #: playback the adaptive filter gets to learn the room before an unlearned filter stops gating (seconds)
+    learn_s: float = 1.0
+    #: until then, and without a learned room, a frame the one-tap match explains this share of is our echo
+    explained_echo: float = 0.3
     #: the adaptive filter's own settings (step, double-talk detector)
     aec: AecSettings = field(default_factory=AecSettings)
 
@@ -194,6 +204,14 @@ class GateResult:
 
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+
+
+def _explained(frame: np.ndarray, residual: np.ndarray | None) -> float:
+    """The share of ``frame``'s energy that the one-tap match took out (0: none of it looks like our voice)."""
+    total = float(np.dot(frame, frame))
+    if residual is None or total <= 1e-12:
+        return 0.0
+    return max(0.0, 1.0 - float(np.dot(residual, residual)) / total)
 
 
 def one_tap_cancel(frame: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -231,6 +249,9 @@ class EchoGate:
         self._taps = self._span + int(self.settings.tail_s * sample_rate)
         self.canceller: EchoCanceller | None = None  # built at the first frame (its block is the frame size)
         self._home: TimelineSink | None = None  # where the learned room is kept between gates (for_sink)
+        #: the clock at a given monotonic time (a sound card's timestamps): frames are placed by when they were
+        #: captured rather than when they reach the gate (the callback's queue adds a varying delay)
+        self.clock_at: Callable[[float], float | None] | None = None
         self._next: float | None = None  # where the next frame should end on the audible clock
         self._drift = 0.0  # average of (clock reading - timeline), seconds
         self._frame_s = 0.0
@@ -243,6 +264,7 @@ class EchoGate:
         self.use_timeline = False  # frames are placed by the microphone's timeline, not the clock's readings
         self._lags: deque[tuple[int, int]] = deque(maxlen=32)  # echo delays seen from (reading, timeline)
         self._frames = 0
+        self._learned_s = 0.0  # seconds of our playback the gate has seen (the filter's learning time)
 
     @classmethod
     def for_sink(cls, sink: TimelineSink, settings: EchoGateSettings | None = None) -> EchoGate:
@@ -250,6 +272,7 @@ class EchoGate:
         for the same sink (hands-free turned off and on again) starts from it; one gate at a time per sink."""
         gate = cls(sink.audible_time, sink.reference, sample_rate=sink.ref_rate, settings=settings)
         gate._home = sink
+        gate.clock_at = sink.audible_at
         return gate
 
     def reset(self) -> None:
@@ -298,11 +321,20 @@ class EchoGate:
         out = aec.process(ref, frame, spectra=spectra, echo=echo, alternative=matched)
         residual = out.residual
         residual_rms, remaining_rms = math.sqrt(out.residual_power), math.sqrt(out.remaining_echo_power)
-        floor = math.sqrt(out.remaining_echo_power + out.noise_power)
-        threshold = max(self.settings.min_barge_rms, self.settings.barge_ratio * floor)
-        passed = residual_rms >= threshold
+        if out.converged:
+            floor = math.sqrt(out.remaining_echo_power + out.noise_power)
+            passed = residual_rms >= max(self.settings.min_barge_rms, self.settings.barge_ratio * floor)
+        else:
+            passed = self._unconverged_pass(frame, residual_rms, first, residual_rms >= max(
+                self.settings.min_barge_rms,
+                self.settings.barge_ratio * math.sqrt(out.remaining_echo_power + out.noise_power)))
         if not passed:
             self.gated_frames += 1
+        if log.isEnabledFor(logging.DEBUG) and self._frames % 8 == 0:
+            log.debug("echo gate: frame %.3f rms, residual %.4f, explained %.2f, converged %s, erle %.1f dB, "
+                      "lag %.3f s, passed %s, by %s", _rms(frame), residual_rms, _explained(frame, matched),
+                      out.converged, aec.erle_db, self._lag_s, passed, "timeline" if self.use_timeline else "clock")
+            log.debug("echo gate placement: clock %.3f, at %s", self.clock(), f"{at:.3f}" if at is not None else "-")
         self._lag_age -= 1
         if self._lag_age <= 0:  # the echo path's strongest tap, re-read every second or so
             peak = int(np.argmax(np.abs(aec.impulse_response())))
@@ -320,6 +352,23 @@ class EchoGate:
             out.converged,
             residual,
         )
+
+    def _unconverged_pass(self, frame: np.ndarray, residual_rms: float, at: float, cautious: bool) -> bool:
+        """Whether a frame passes while the adaptive filter has not learned the room.
+
+        The filter's estimate then counts all of the output as possible echo (``cautious``: nothing passes).
+        That is right for the first ``learn_s`` of playback, while the filter learns a real room; but with no
+        echo at all (headphones, a sound server's null sinks) the filter never converges, and gating on it
+        dropped every word said over Visage. So after ``learn_s`` the one-tap match decides: a frame that a
+        delayed copy of our voice mostly explains is echo; anything else is let through (a false interruption
+        costs a sentence; a dropped question costs trust). It searches the whole delay span in every frame: a
+        sound server's echo delay wanders (a PulseAudio loopback went from 75 to 157 ms)."""
+        self._learned_s += len(frame) / self.sample_rate
+        if self._learned_s < self.settings.learn_s:
+            return cautious
+        wide = self.reference(at + self._lead / self.sample_rate, len(frame) + self._span)
+        explained = _explained(frame, one_tap_cancel(frame, wide)[0])
+        return residual_rms >= self.settings.min_barge_rms and explained < self.settings.explained_echo
 
     def _timeline(self, when: float) -> float:
         """Where this frame ends on the audible clock, on the microphone's own timeline.
@@ -404,12 +453,20 @@ class EchoGatedSource:
         self.gate = gate
         self.sample_rate = source.sample_rate
         self.on_level: Callable[[float], None] | None = None  # microphone level meter (RMS), any thread
+        #: whether the frame just yielded counts as the user (False: only our echo; the VAD hears silence)
+        self.last_passed = True
 
     def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
         for frame in self.source.frames(frame_samples):
             if self.on_level is not None:
                 self.on_level(_rms(frame))
-            yield self.gate.process(frame).frame
+            captured = getattr(self.source, "frame_end", None)  # a microphone that knows when it heard it
+            at = self.gate.clock_at(captured) if captured is not None and self.gate.clock_at else None
+            result = self.gate.process(frame, at)
+            self.last_passed = result.passed
+            # the canceller's output, also for a gated frame: the VAD is told it is silence (``last_passed``), but
+            # the words kept before speech starts are the real ones (a gated onset lost the question's first word)
+            yield result.residual if result.residual is not None else result.frame
 
     def close(self) -> None:
         self.source.close()

@@ -93,6 +93,13 @@ class TurnFinished(Event):
     reply_message_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnDropped(Event):
+    """A heard utterance got no answer: no words in it, or it was Visage's own voice (``reason`` says which)."""
+
+    reason: str
+
+
 # ---- control: flows against the data, read first ----
 
 

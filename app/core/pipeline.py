@@ -36,8 +36,9 @@ from app.core.events import (
 from app.core.memory import MemoryBook, fact_to_remember, system_prompt
 from app.core.reply_guard import ReplyGuard, Verdict
 from app.core.segmenter import Utterance
+from app.core.self_echo import PlayedText
 from app.core.splitter import SentenceSplitter
-from app.core.turn import Turn, TurnDiscarded, heard_text
+from app.core.turn import OwnVoiceHeard, Turn, TurnDiscarded, heard_text
 from app.core.workers import EngineWorker
 from engines.base import ASR, LLM, TTS, VAD, ChatMessage
 
@@ -147,7 +148,7 @@ class Speculation:
         """The turn ended (after ``hangover_s`` of silence): play, save and show what was prepared."""
         if hangover_s is not None:
             self.turn.extra["vad_hangover_s"] = round(hangover_s, 3)
-        self.pipeline._release(self.turn)
+        self.pipeline._release(self.turn, finished=self.task.done())
         return self.task
 
     async def discard(self) -> None:
@@ -215,6 +216,10 @@ class Pipeline:
         self._held: dict[str, list[Event]] = {}
         self.current: Turn | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: what the speakers played lately, to recognise Visage's own voice in a transcript (see self_echo)
+        self.played = PlayedText()
+        #: utterances dropped because they were Visage's own voice (shown in the details, with a notice)
+        self.echo_discarded = 0
         if hasattr(engines.tts, "on_notice"):  # an online TTS with a fallback reports it through us
             engines.tts.on_notice = self.notice_threadsafe  # type: ignore[union-attr]
 
@@ -253,6 +258,7 @@ class Pipeline:
             turn.interrupt()
             if self.sink is not None:
                 self.sink.stop()
+                self.played.stopped(self.sink.audible_time())
 
     # ---- warm-up ----
     async def warm_up(self) -> None:
@@ -303,11 +309,12 @@ class Pipeline:
         task = asyncio.ensure_future(self._voice_turn(turn, audio, end_s, silence_s, speak=speak))
         return Speculation(self, turn, task)
 
-    def _release(self, turn: Turn) -> None:
-        """A speculative turn was confirmed: it becomes the current turn and its held events go out."""
+    def _release(self, turn: Turn, *, finished: bool = False) -> None:
+        """A speculative turn was confirmed: it becomes the current turn (unless it already ended, e.g. no words
+        were heard) and its held events go out."""
         turn.mark("turn_end")
         turn.confirm()
-        if self.current is None:
+        if self.current is None and not finished:
             self.current = turn
         for event in self._held.pop(turn.turn_id, []):
             self._deliver(event)
@@ -324,7 +331,27 @@ class Pipeline:
         self.emit(SpeechEnded(turn_id=turn.turn_id, audio=audio, sample_rate=ASR_RATE, offset_s=end_s,
                               hangover_s=hangover_s))
         user_text = await self._transcribe(turn, audio)
+        self._reject_own_voice(turn, user_text, len(audio) / ASR_RATE)
         return await self._run_turn(turn, user_text=user_text, speak=speak)
+
+    def _reject_own_voice(self, turn: Turn, text: str, speech_s: float) -> None:
+        """Raise :class:`OwnVoiceHeard` when the transcript is a stretch of what the speakers just played."""
+        if self.sink is None or not text or not getattr(self.sink, "realtime", True):
+            return  # a sink that "plays" instantly (a file) is heard by no microphone
+        ago = time.monotonic() - turn.marks.get("speech_end", time.monotonic())
+        heard_until = self.sink.audible_time() - ago
+        verdict = self.played.is_echo(text, heard_until - speech_s, heard_until)
+        if not verdict.echo:
+            return
+        self.echo_discarded += 1
+        log.info("turn %s: own voice heard (%r matches %r)", turn.turn_id, text, verdict.matched)
+        if turn.speculative:
+            self._held.pop(turn.turn_id, None)  # its transcript is never shown
+        else:
+            self.emit(Notice(turn_id="", level="info", message=(
+                f"Ignored what the microphone heard (\"{text.strip()}\"): it was Visage's own voice from the "
+                f"speakers ({self.echo_discarded} so far). Headphones avoid this.")))
+        raise OwnVoiceHeard(turn.turn_id)
 
     async def _transcribe(self, turn: Turn, audio: np.ndarray) -> str:
         if self.engines.asr is None:
@@ -547,6 +574,7 @@ class Pipeline:
                 spoken.audio_s += chunk.duration
                 spoken.end = start + chunk.duration
                 spoken.spans.append((chunk.text or sentence.text, start, spoken.end))
+                self.played.played(chunk.text or sentence.text, start, spoken.end)
                 self.emit(SpeechChunk(turn_id=turn.turn_id, chunk=chunk, sentence_index=sentence.index))
             turn.mark("audio_done")
 
@@ -575,8 +603,11 @@ class Pipeline:
         vad = self.engines.vad
         assert vad is not None
         vad.reset()
+        silent = np.zeros(vad.frame_samples, np.float32)
         for frame in source.frames(vad.frame_samples):
-            yield frame, vad.confidence(frame)
+            # an echo-gated microphone says when a frame was only our own voice: the VAD hears silence there
+            heard = frame if getattr(source, "last_passed", True) else silent
+            yield frame, vad.confidence(heard)
 
     async def run_on(self, worker: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn`` on one of the pipeline's engine workers (turn taking uses "listen" and "turn")."""

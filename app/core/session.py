@@ -55,6 +55,7 @@ from app.core.events import (
     SpeechStarted,
     Token,
     Transcript,
+    TurnDropped,
     TurnFinished,
     UserMessageSaved,
 )
@@ -195,6 +196,7 @@ class Session:
         self._store_ready = asyncio.Event()
         self._hands_free: asyncio.Task[Any] | None = None
         self._hands_free_source: AudioSource | None = None
+        self._gate: EchoGate | None = None  # the hands-free microphone's echo handling
         self._ptt: PushToTalk | None = None
         self._live = _Live()
         self._turn_lock = asyncio.Lock()
@@ -337,6 +339,17 @@ class Session:
     def ready(self) -> bool:
         return self._ready.is_set()
 
+    async def wait_ready(self) -> None:
+        """Until the models are loaded and warmed up (forever if loading failed: watch "failed")."""
+        await self._ready.wait()
+
+    def echo_stats(self) -> dict[str, int]:
+        """What the echo handling of the hands-free microphone did so far (the details view shows it)."""
+        stats = {"own_voice_ignored": self.pipeline.echo_discarded if self.pipeline is not None else 0}
+        if self._gate is not None:
+            stats |= {"gated_frames": self._gate.gated_frames, "resyncs": self._gate.resyncs}
+        return stats
+
     # ---- events from the pipeline (loop thread) ----
     def _on_play(self, chunk: AudioChunk, offset: float) -> None:
         self.notify("chunk", (chunk, offset))
@@ -359,6 +372,9 @@ class Session:
             self._set_state("speaking")
         elif isinstance(event, Notice):
             self.notify("notice", (event.level, event.message))
+        elif isinstance(event, TurnDropped):
+            if self.pipeline is None or self.pipeline.current is None:
+                self._set_state(self._rest_state())
         elif isinstance(event, TurnFinished):
             if self.pipeline is not None:
                 self.conversation_id = self.pipeline.conversation_id
@@ -441,7 +457,9 @@ class Session:
         self._set_state("speaking")
         worker = self.pipeline._workers["tts"]  # the TTS is not re-entrant: its own worker only
         async for chunk in worker.iterate(tts.synthesize, text, cancel=cancel):
+            start = max(self.sink.end_time, self.sink.audible_time())
             self.sink.play(chunk)
+            self.pipeline.played.played(chunk.text or text, start, start + chunk.duration)
         self._spawn(self._after_turn(""))
 
     # ---- microphone ----
@@ -485,7 +503,8 @@ class Session:
             assert self.pipeline is not None and self.sink is not None
             source = await asyncio.to_thread(self.audio.open_source)
             self._hands_free_source = source
-            gated = EchoGatedSource(source, EchoGate.for_sink(self.sink))
+            self._gate = EchoGate.for_sink(self.sink)
+            gated = EchoGatedSource(source, self._gate)
             self._hands_free = self._spawn(self._listen(gated))
             self._set_state("listening")
         elif not on and self._hands_free is not None:

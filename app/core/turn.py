@@ -26,6 +26,10 @@ class TurnDiscarded(Exception):
     """A speculative turn was discarded because the user went on speaking."""
 
 
+class OwnVoiceHeard(TurnDiscarded):
+    """The utterance was Visage's own voice from the speakers (see app.core.self_echo): not answered."""
+
+
 def new_turn_id() -> str:
     return uuid.uuid4().hex[:12]
 

@@ -30,9 +30,9 @@ import numpy as np
 from app.core.audio_io import AudioSource
 from app.core.end_of_turn import hangover_ms
 from app.core.errors import AudioInputError
-from app.core.events import Notice, SpeechStarted, TurnFinished
+from app.core.events import Notice, SpeechStarted, TurnDropped, TurnFinished
 from app.core.segmenter import Pause, Resumed, Segmenter, SpeechStart, Utterance
-from app.core.turn import TurnDiscarded
+from app.core.turn import OwnVoiceHeard, TurnDiscarded
 
 if TYPE_CHECKING:
     from app.core.pipeline import Pipeline, Speculation
@@ -199,6 +199,9 @@ class TurnTaker:
                     self.results.append(await self.pipeline.voice_turn(item.utterance, speak=self.speak))
             except AudioInputError as err:
                 self.pipeline.emit(Notice(turn_id="", message=str(err), level="info"))
+                self.pipeline.emit(TurnDropped(turn_id="", reason="no words"))
+            except OwnVoiceHeard:
+                self.pipeline.emit(TurnDropped(turn_id="", reason="own voice"))
             except TurnDiscarded:
                 pass
             finally:
