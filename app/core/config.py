@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core import paths
@@ -247,14 +248,11 @@ def to_toml(settings: Settings, *, with_docs: bool = True) -> str:
 
 
 def _toml_line(key: str, value: Any) -> str:
+    """One ``key = value`` line, written by tomli-w (quotes, backslashes, newlines and control characters
+    escaped as TOML wants them); an unset value becomes a comment, since TOML has no null."""
     if value is None:
         return f"# {key} = (not set)"
-    if isinstance(value, bool):
-        return f"{key} = {'true' if value else 'false'}"
-    if isinstance(value, int | float):
-        return f"{key} = {value}"
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'{key} = "{escaped}"'
+    return tomli_w.dumps({key: value}).rstrip("\n")
 
 
 def save(settings: Settings, path: Path | None = None) -> Path:
