@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from app.core import paths
+from app.core import paths, urls
 from app.core.errors import Cancelled, ModelError, NetworkError, NotFoundError, StorageError
 
 log = logging.getLogger(__name__)
@@ -146,17 +145,11 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ModelError(f"'{url}' is not an http(s) URL.", hint="Give the address of the model file (https://…).")
-    if parts.scheme == "http":
-        host = parts.hostname
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ModelError(
-                f"Refusing to download a model over plain http from {host}: it could be altered on the way.",
-                hint="Use the https:// address of the file.",
-            )
+    if urls.is_plain_http_off_machine(url):
+        raise ModelError(
+            f"Refusing to download a model over plain http from {parts.hostname}: it could be altered on the way.",
+            hint=f"Use the https:// address of the file ({urls.LOOPBACK_HINT}).",
+        )
 
 
 def _filename_from_url(url: str) -> str:
