@@ -74,7 +74,7 @@ class SyncClient:
             raise SyncPermanent(f"The server refused the API key ({status}: {message}).", status=status,
                                 hint="Set a valid key with `visage sync set-key`, then `visage sync flush`.")
         raise SyncPermanent(f"The server rejected the request ({status}: {message}).", status=status,
-                            hint="This is likely a version mismatch; update Visage or the server.")
+                            hint=_hint(response) or "This is likely a version mismatch; update Visage or the server.")
 
     def health(self) -> dict[str, Any]:
         return dict(self._request("GET", "/health", auth=False))
@@ -105,6 +105,16 @@ def _message(response: httpx.Response) -> str:
         if isinstance(detail, str):
             return detail[:300]
     return response.reason_phrase or "no details"
+
+
+def _hint(response: httpx.Response) -> str | None:
+    """The server's own advice (``detail.hint``), e.g. what to shorten in a brief that is too long."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    hint = detail.get("hint") if isinstance(detail, dict) else None
+    return hint[:300] if isinstance(hint, str) and hint else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
