@@ -117,7 +117,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="visage-bench-sync-"))
     url = args.database_url or f"sqlite:///{tmp}/server.db"
     storage = Storage(url)
-    _, key = storage.create_key(f"bench-{uuid.uuid4().hex[:6]}")
+    _, key = storage.create_key(f"bench-{uuid.uuid4().hex[:6]}", admin=True)  # it reads /performance-stats
     storage.close()
 
     n_saves = min(args.events, 1000)

@@ -155,7 +155,8 @@ def generate_worker(name: str | None, database_url: str | None) -> None:
 
 @main.command("create-key")
 @click.argument("name")
-@click.option("--admin", is_flag=True, help="An admin key (may read /metrics).")
+@click.option("--admin", is_flag=True,
+              help="An admin key (operators: /metrics, /v11/performance-stats, /v11/cache/clear, all cache stats).")
 @_db_option
 def create_key(name: str, admin: bool, database_url: str | None) -> None:
     """Create an API key called NAME; prints the key once (only its hash is stored)."""

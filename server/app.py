@@ -1,9 +1,11 @@
 """The FastAPI application: ``create_app(settings)`` builds one with its storage, cache, metrics and limiter.
 
 Routes (all under ``/v11``; everything but ``health`` needs an ``X-API-Key``):
-``GET health`` · ``POST generate`` · ``POST batch-generate`` · ``GET performance-stats`` ·
-``GET cache/stats`` · ``POST cache/clear`` · ``POST analytics/events`` · ``GET analytics/summary``;
-and ``GET /metrics`` (Prometheus text format, admin keys only; ``Authorization: Bearer`` works too).
+``GET health`` · ``POST generate`` · ``POST batch-generate`` · ``GET performance-stats`` (admin) ·
+``GET cache/stats`` (a key's own; admin: all) · ``POST cache/clear`` (admin) · ``POST analytics/events`` ·
+``GET analytics/summary``; and ``GET /metrics`` (Prometheus text format, admin keys only; ``Authorization:
+Bearer`` works too). Admin keys: ``python -m server create-key NAME --admin``. Tenants are kept apart: each
+key has its own events, rate limit, idempotency keys and response-cache namespace.
 
 On PostgreSQL the rate limits, the response cache, the idempotency keys and (by default) generation are
 shared by every worker process on every machine; on SQLite they live in this one process.
@@ -292,10 +294,8 @@ def create_app(
         except StorageUnavailable:
             llm_ok, llm_detail = False, f"{model_name}: the job queue is unreachable"
         llm = ComponentStatus(ok=llm_ok, detail=llm_detail)
-        try:
-            cache_detail = f"{cache.stats()['entries']} entries"
-        except StorageUnavailable:
-            cache_detail = "unreachable"
+        # no key is needed here: nothing about other tenants (entry counts) and no internal error text
+        cache_detail = "shared in the database" if storage.db.postgres else "in this process"
         body = HealthResponse(
             status="ok" if db_ok else "degraded",
             version=API_VERSION,
@@ -383,20 +383,24 @@ def create_app(
 
         return once(request, key, "batch-generate", body, run)
 
-    @router.get("/performance-stats")
-    def performance_stats(key: Authed) -> dict[str, Any]:
-        """Requests, error rates and latency percentiles (ms) per route since the server started (every worker
-        process of this node, from the same numbers as ``/metrics``)."""
+    admin_only = {403: {"model": ErrorResponse, "description": "Not an admin key."}}
+
+    @router.get("/performance-stats", responses=admin_only)
+    def performance_stats(key: Admin) -> dict[str, Any]:
+        """Admin keys only: requests, error rates and latency percentiles (ms) per route since the server
+        started (every worker process of this node, from the same numbers as ``/metrics``)."""
         return metrics.snapshot()
 
     @router.get("/cache/stats")
     def cache_stats(key: Authed) -> dict[str, Any]:
-        """Entries, hits, misses and hit rate of the generation response cache."""
-        return cache.stats()
+        """Entries, hits, misses and hit rate of the generation response cache: this key's own (an admin key
+        sees the whole cache's)."""
+        return cache.stats(None if key.is_admin else key.id)
 
-    @router.post("/cache/clear")
-    def cache_clear(key: Authed) -> dict[str, int]:
-        """Empty the generation response cache; returns how many entries were dropped."""
+    @router.post("/cache/clear", responses=admin_only)
+    def cache_clear(key: Admin) -> dict[str, int]:
+        """Admin keys only: empty the generation response cache (every key's); returns how many entries
+        were dropped."""
         return {"cleared": cache.clear()}
 
     @router.post("/analytics/events", response_model=EventsResponse)

@@ -1,5 +1,7 @@
 """The generation response cache: keyed by the normalized brief (plus n, the voice and the model), in a
-namespace per API key, entries expire after ``ttl_s``.
+namespace per API key, entries expire after ``ttl_s``. One key never sees another's entries: not as a hit
+(the ``cached`` flag), not in its statistics (``stats(namespace)``: that key's entries, hits and misses;
+``stats()`` without a namespace, for admins, is the whole cache's).
 
 :class:`ResponseCache` is an in-memory LRU (one process, SQLite); :class:`PostgresCache` keeps the
 entries in ``response_cache`` so every worker on every machine sees the same ones. Values are JSON
@@ -45,7 +47,7 @@ class Cache(Protocol):
     def get(self, namespace: int, key: str, *, count: bool = True) -> Any | None: ...
     def put(self, namespace: int, key: str, value: Any) -> None: ...
     def clear(self, namespace: int | None = None) -> int: ...
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self, namespace: int | None = None) -> dict[str, Any]: ...
 
 
 def _stats(entries: int, max_entries: int, hits: int, misses: int) -> dict[str, Any]:
@@ -65,19 +67,24 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        #: namespace -> [hits, misses]
+        self._counts: dict[int, list[int]] = {}
 
     def get(self, namespace: int, key: str, *, count: bool = True) -> Any | None:
         """The cached value or None; ``count=False`` looks without touching the hit/miss counters."""
         with self._lock:
+            counts = self._counts.setdefault(namespace, [0, 0])
             item = self._items.get((namespace, key))
             if item is not None and item[0] > self._clock():
                 self._items.move_to_end((namespace, key))
                 self.hits += 1
+                counts[0] += 1
                 return item[1]
             if item is not None:
                 del self._items[(namespace, key)]
             if count:
                 self.misses += 1
+                counts[1] += 1
             return None
 
     def put(self, namespace: int, key: str, value: Any) -> None:
@@ -96,31 +103,36 @@ class ResponseCache:
                 del self._items[k]
             return len(doomed)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, namespace: int | None = None) -> dict[str, Any]:
         with self._lock:
             now = self._clock()
-            live = sum(1 for expires, _ in self._items.values() if expires > now)
-            return _stats(live, self.max_entries, self.hits, self.misses)
+            live = sum(1 for (ns, _), (expires, _) in self._items.items()
+                       if expires > now and namespace in (None, ns))
+            hits, misses = (self.hits, self.misses) if namespace is None else self._counts.get(namespace, [0, 0])
+            return _stats(live, self.max_entries, hits, misses)
 
 
 class PostgresCache:
     """The same cache in ``response_cache`` (expired rows are never returned and are pruned on write);
-    hit and miss counters live in ``cache_counters`` so the hit rate is the whole deployment's."""
+    hit and miss counters live in ``cache_counters`` so the hit rate is the whole deployment's (rows ``hits`` and
+    ``misses``; ``hits:<namespace>`` and ``misses:<namespace>`` per key)."""
 
     def __init__(self, db: Database, max_entries: int, ttl_s: float = 86_400.0) -> None:
         self.db = db
         self.max_entries = max_entries
         self.ttl_s = ttl_s
 
-    def _count(self, conn: Any, name: str) -> None:
+    def _count(self, conn: Any, name: str, namespace: int) -> None:
         conn.execute("UPDATE cache_counters SET value = value + 1 WHERE name = %s", [name])
+        conn.execute("INSERT INTO cache_counters (name, value) VALUES (%s, 1)"
+                     " ON CONFLICT (name) DO UPDATE SET value = cache_counters.value + 1", [f"{name}:{namespace}"])
 
     def get(self, namespace: int, key: str, *, count: bool = True) -> Any | None:
         with self.db.connection() as conn:
             row = conn.execute("SELECT value FROM response_cache WHERE namespace = %s AND cache_key = %s"
                                " AND expires_at > now()", [namespace, key]).fetchone()
             if row is not None or count:
-                self._count(conn, "hits" if row is not None else "misses")
+                self._count(conn, "hits" if row is not None else "misses", namespace)
         return None if row is None else row[0]
 
     def put(self, namespace: int, key: str, value: Any) -> None:
@@ -145,8 +157,15 @@ class PostgresCache:
                 cur.execute("DELETE FROM response_cache WHERE namespace = ?", [namespace])
             return cur.rowcount
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, namespace: int | None = None) -> dict[str, Any]:
+        suffix = "" if namespace is None else f":{namespace}"
         with self.db.tx() as cur:
-            entries = int(cur.execute("SELECT count(*) FROM response_cache WHERE expires_at > now()").fetchone()[0])
-            counters = dict(cur.execute("SELECT name, value FROM cache_counters").fetchall())
-        return _stats(entries, self.max_entries, int(counters.get("hits", 0)), int(counters.get("misses", 0)))
+            if namespace is None:
+                entries = cur.execute("SELECT count(*) FROM response_cache WHERE expires_at > now()").fetchone()[0]
+            else:
+                entries = cur.execute("SELECT count(*) FROM response_cache WHERE expires_at > now()"
+                                      " AND namespace = ?", [namespace]).fetchone()[0]
+            counters = dict(cur.execute("SELECT name, value FROM cache_counters WHERE name IN (?, ?)",
+                                        [f"hits{suffix}", f"misses{suffix}"]).fetchall())
+        return _stats(int(entries), self.max_entries, int(counters.get(f"hits{suffix}", 0)),
+                      int(counters.get(f"misses{suffix}", 0)))

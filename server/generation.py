@@ -50,10 +50,47 @@ class GenerationError(Exception):
 BUSY = GenerationError(503, "busy", "The model is busy with other requests.", "Retry shortly.", "5")
 
 
+#: tokens kept free beyond the prompt's text and the longest answer: each message's chat-template markup and
+#: the "Fix this: ..." line a regenerated candidate adds
+PROMPT_SLACK_TOKENS = 128
+#: llama-cpp-python's words when a prompt does not fit (a ValueError): caught in case the estimate was short
+_LLAMA_CONTEXT_ERROR = "exceed context window"
+
+
+def prompt_too_long(n_ctx: int, tokens: int | None = None) -> GenerationError:
+    need = f"need about {tokens:,} tokens with the answer" if tokens else "do not fit with the answer"
+    return GenerationError(
+        413, "prompt_too_long",
+        f"This brief and brand voice {need}; the server's model reads at most {n_ctx:,} tokens.",
+        "Shorten the brief (notes, key points, words to avoid) or the brand voice (samples, rules), then send it "
+        "again.")
+
+
+def check_prompt_fits(llm: Any, brief: Any, voice: Any | None) -> None:
+    """Raises a 413 :class:`GenerationError` when the studio's prompt for ``brief`` and ``voice`` plus its
+    longest answer would not fit the model's context window (``llm.settings.n_ctx``, counted with
+    ``llm.count_tokens``; an LLM without them is not checked)."""
+    from app.studio.analysis import banned_terms
+    from app.studio.prompts import build_messages, max_tokens_for
+    from app.studio.types import get_type
+
+    n_ctx = getattr(getattr(llm, "settings", None), "n_ctx", None)
+    count = getattr(llm, "count_tokens", None)
+    if not n_ctx or count is None:
+        return
+    limits = brief.hard_limits()
+    messages = build_messages(brief, voice, banned_terms(brief, voice), limits)
+    needed = sum(count(m.content) for m in messages) + max_tokens_for(get_type(brief.type), limits) \
+        + PROMPT_SLACK_TOKENS
+    if needed > n_ctx:
+        raise prompt_too_long(int(n_ctx), needed)
+
+
 def run_studio(llm: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """``generate_variants`` for a job payload ``{"brief", "n", "voice"}``; variants as JSON dicts.
 
-    Raises :class:`GenerationError` (422 for a brief the studio refuses, 503 when the model fails).
+    Raises :class:`GenerationError` (422 for a brief the studio refuses, 413 for one too long for the model's
+    context window, 503 when the model fails).
     """
     from app.core.errors import ConfigError, VisageError
     from app.studio import BrandVoice, Brief, generate_variants
@@ -61,12 +98,17 @@ def run_studio(llm: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         brief = Brief.model_validate(payload["brief"])
         voice = BrandVoice.model_validate(payload["voice"]) if payload.get("voice") else None
+        check_prompt_fits(llm, brief, voice)
         variants = generate_variants(brief, llm, n=int(payload["n"]), voice=voice)
     except ConfigError as err:
         raise GenerationError(422, "invalid_brief", err.message, err.hint) from None
     except VisageError as err:
         log.warning("generation failed: %s", err)
         raise GenerationError(503, "generation_unavailable", err.message, err.hint, "30") from None
+    except ValueError as err:
+        if _LLAMA_CONTEXT_ERROR not in str(err):
+            raise
+        raise prompt_too_long(int(getattr(getattr(llm, "settings", None), "n_ctx", 0) or 0)) from None
     return [v.model_dump(mode="json") for v in variants]
 
 
@@ -86,7 +128,7 @@ class LocalGenerator:
         self.model_name = model_name
         self.max_waiting = max_waiting
         self._llm: Any = None
-        self._load_error: str | None = None
+        self._load_failed = False
         self._model_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._waiting = 0
@@ -94,8 +136,8 @@ class LocalGenerator:
     def status(self) -> tuple[bool, str]:
         if self._llm is not None:
             return True, f"{self.model_name} loaded"
-        if self._load_error:
-            return False, f"{self.model_name} failed to load: {self._load_error[:200]}"
+        if self._load_failed:  # the reason is in the server log, not on the unauthenticated /health
+            return False, f"{self.model_name} failed to load (the server log says why)"
         return True, f"{self.model_name} (loaded on first generate)"
 
     def _get_llm(self) -> Any:
@@ -104,9 +146,10 @@ class LocalGenerator:
             try:
                 self._llm = self._factory()
             except Exception as exc:
-                self._load_error = str(exc)
+                self._load_failed = True
+                log.error("server LLM %s failed to load: %s", self.model_name, exc)
                 raise
-            self._load_error = None
+            self._load_failed = False
             log.info("server LLM %s loaded in %.1f s", self.model_name, time.perf_counter() - started)
         return self._llm
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -135,20 +136,38 @@ def silence(seconds: float, sample_rate: int = 16_000) -> np.ndarray:
 class SchemaLLM:
     """A copy-studio LLM (``chat`` with ``json_schema``) that answers with a valid JSON object built from the
     schema itself: each text field filled with ``phrase`` cut to its limit, each list with hashtags.
-    Deterministic and instant; ``delay_s`` makes it slow; records how many calls it got."""
+    Deterministic and instant; ``delay_s`` makes it slow; records how many calls it got. With ``n_ctx`` it has
+    a context window like ``LlamaCppLLM`` (``settings.n_ctx``, ``count_tokens`` at ~4 characters a token) and
+    fails as llama-cpp-python does when a prompt does not fit."""
 
     def __init__(self, phrase: str = "Cold brew coffee made simple for busy people every morning",
-                 delay_s: float = 0.0) -> None:
+                 delay_s: float = 0.0, n_ctx: int | None = None) -> None:
         self.phrase = phrase
         self.delay_s = delay_s
         self.calls = 0
         self._lock = threading.Lock()
+        if n_ctx is not None:
+            self.settings = types.SimpleNamespace(n_ctx=n_ctx)
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokens(text)
+
+    @staticmethod
+    def _tokens(text: str) -> int:
+        return len(text) // 4 + 1
+
+    def _check_context(self, messages: Sequence[ChatMessage]) -> None:
+        n_ctx = getattr(getattr(self, "settings", None), "n_ctx", None)
+        tokens = sum(self._tokens(m.content) + 4 for m in messages)
+        if n_ctx is not None and tokens >= n_ctx:  # llama-cpp-python's own check and words
+            raise ValueError(f"Requested tokens ({tokens}) exceed context window of {n_ctx}")
 
     def chat(self, messages: Sequence[ChatMessage], *, grammar: str | None = None,
              json_schema: dict | None = None, max_tokens: int | None = None,  # type: ignore[type-arg]
              temperature: float | None = None, cancel: threading.Event | None = None) -> str:
         import json
 
+        self._check_context(messages)
         with self._lock:
             self.calls += 1
             call = self.calls

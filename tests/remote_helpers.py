@@ -203,3 +203,27 @@ def wait_healthy(base: str, node: ServerCommand | None = None, timeout_s: float 
             pass
         time.sleep(0.1)
     raise AssertionError(f"{base} did not become healthy: {node.output()[-3000:] if node else ''}")
+
+
+def _words(n_chars: int, seed: int) -> str:
+    """Plain prose of exactly ``n_chars`` characters (no trailing space), different for each seed."""
+    vocabulary = ["smooth", "coffee", "morning", "brewed", "overnight", "kitchen", "glass", "filter", "bold",
+                  "quiet", "ritual", "fresh", "simple", "pour", "chilled", "beans", "taste", "daily"]
+    words, i = [], seed
+    while len(" ".join(words)) < n_chars:
+        words.append(vocabulary[i % len(vocabulary)])
+        i = i * 7 + 3
+    return " ".join(words)[:n_chars].strip()
+
+
+def oversize_request() -> dict[str, Any]:
+    """A /generate body at the API's maximum: every brief and brand-voice field at its longest. Valid, but
+    its prompt is far beyond a 2,048-token context window."""
+    brief = {"type": "product-description", "product": "BrewMate " + _words(190, 1), "audience": _words(200, 2),
+             "key_points": [_words(300, 10 + i) for i in range(8)], "avoid": [f"avoid{i} " + _words(60, i)
+                                                                             for i in range(40)],
+             "tone": _words(200, 3), "cta": _words(30, 4), "notes": _words(1000, 5), "length": "long"}
+    voice = {"name": "Maximal", "description": _words(500, 6), "tone": [f"tone{i}" for i in range(10)],
+             "do": [_words(200, 20 + i) for i in range(12)], "dont": [_words(200, 40 + i) for i in range(12)],
+             "banned": [f"banned{i}" for i in range(60)], "samples": [_words(1000, 60 + i) for i in range(5)]}
+    return {"brief": brief, "n": 3, "voice": voice}

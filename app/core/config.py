@@ -10,9 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.core import paths
+from app.core import paths, urls
 from app.core.errors import ConfigError
 
 
@@ -158,7 +159,8 @@ class SyncSettings(_Section):
     server_url: str | None = Field(
         None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
-        description="Base URL of the remote API, e.g. https://visage.example.com (the API key lives in the keyring).",
+        description="Base URL of the remote API, e.g. https://visage.example.com (the API key lives in the keyring;"
+        " https only, http just to this computer).",
     )
     share_analytics: bool = Field(
         False, description="Send usage events (counts, timings; never message or draft text) to the server."
@@ -169,6 +171,14 @@ class SyncSettings(_Section):
     timeout_s: float = Field(10.0, gt=0, le=300, description="Give up on one request to the server after this long.")
     batch_size: int = Field(100, ge=1, le=500, description="Most analytics events sent in one request.")
     verify_tls: bool = Field(True, description="Check the server's TLS certificate (turn off only for a test server).")
+
+    @field_validator("server_url")
+    @classmethod
+    def _https_only(cls, value: str | None) -> str | None:
+        # the API key goes with every request: never in the clear over a network
+        if value is not None and urls.is_plain_http_off_machine(value):
+            raise ValueError(f"plain http would send the API key unencrypted: use https:// ({urls.LOOPBACK_HINT})")
+        return value
 
 
 class Settings(_Section):
@@ -247,14 +257,11 @@ def to_toml(settings: Settings, *, with_docs: bool = True) -> str:
 
 
 def _toml_line(key: str, value: Any) -> str:
+    """One ``key = value`` line, written by tomli-w (quotes, backslashes, newlines and control characters
+    escaped as TOML wants them); an unset value becomes a comment, since TOML has no null."""
     if value is None:
         return f"# {key} = (not set)"
-    if isinstance(value, bool):
-        return f"{key} = {'true' if value else 'false'}"
-    if isinstance(value, int | float):
-        return f"{key} = {value}"
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'{key} = "{escaped}"'
+    return tomli_w.dumps({key: value}).rstrip("\n")
 
 
 def save(settings: Settings, path: Path | None = None) -> Path:

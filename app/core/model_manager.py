@@ -22,14 +22,17 @@ verified; plain ``http://`` is refused except to this computer (loopback). They:
 
 A Piper voice downloads as two files (``voice.onnx`` and ``voice.onnx.json``, the JSON's URL defaulting
 to the model's URL plus ``.json``); a faster-whisper model downloads as an archive (``.zip``, ``.tar``,
-``.tar.gz``, ``.tgz``) that is extracted safely (no absolute paths, no ``..``, no links).
+``.tar.gz``, ``.tgz``) that is extracted safely: no absolute paths, no ``..``, no links, its unpacked size
+bounded (declared sizes checked against a cap and the free space first, then enforced while writing), and
+written by this module rather than ``tarfile``'s extraction filters (which Python only has from 3.11.4).
+Every redirect hop of a download is checked like the first URL.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -38,13 +41,14 @@ import tarfile
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from app.core import paths
+from app.core import paths, urls
 from app.core.errors import Cancelled, ModelError, NetworkError, NotFoundError, StorageError
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,10 @@ CHUNK = 256 * 1024
 #: kept free beyond the download itself (the OS, the database, the app's logs)
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+#: most bytes an archive may unpack to (large-v3 is ~3 GB): a zip bomb is refused before anything is written
+MAX_UNPACKED_BYTES = 16 * 10**9
+#: most entries in a model archive
+MAX_ARCHIVE_MEMBERS = 10_000
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -146,17 +154,21 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ModelError(f"'{url}' is not an http(s) URL.", hint="Give the address of the model file (https://…).")
-    if parts.scheme == "http":
-        host = parts.hostname
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ModelError(
-                f"Refusing to download a model over plain http from {host}: it could be altered on the way.",
-                hint="Use the https:// address of the file.",
-            )
+    if urls.is_plain_http_off_machine(url):
+        raise ModelError(
+            f"Refusing to download a model over plain http from {parts.hostname}: it could be altered on the way.",
+            hint=f"Use the https:// address of the file ({urls.LOOPBACK_HINT}).",
+        )
+
+
+def _check_hop(request: Any) -> None:
+    """httpx request hook: a redirect to plain http off this computer is refused before it is sent."""
+    url = str(request.url)
+    if urls.is_plain_http_off_machine(url):
+        raise ModelError(
+            f"Refusing to follow a redirect to plain http ({request.url.host}): the model could be altered on the way.",
+            hint=f"Ask the model's publisher for an https:// download ({urls.LOOPBACK_HINT}).",
+        )
 
 
 def _filename_from_url(url: str) -> str:
@@ -415,7 +427,9 @@ class ModelManager:
         cancel: threading.Event | None = None,
         client: Any = None,
     ) -> Path:
-        """Download ``url`` to ``dest`` via ``dest.part`` with resume, space check, checksum, cancel."""
+        """Download ``url`` to ``dest`` via ``dest.part`` with resume, space check, checksum, cancel.
+
+        A ``client`` given by the caller must check redirect hops itself (see :func:`_check_hop`)."""
         import httpx
 
         _check_url(url)
@@ -437,7 +451,8 @@ class ModelManager:
                 headers["If-Range"] = validator
         own_client = client is None
         if own_client:
-            client = httpx.Client(follow_redirects=True, verify=True,
+            # every hop of a redirect is checked before it is requested, not only the first URL
+            client = httpx.Client(follow_redirects=True, verify=True, event_hooks={"request": [_check_hop]},
                                   timeout=httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)))
         try:
             try:
@@ -608,7 +623,7 @@ class ModelManager:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".extract-", dir=folder) as work:
             work_dir = Path(work)
-            _extract(archive, work_dir)
+            _extract(archive, work_dir, self.check_disk_space)
             candidates = [p.parent for p in work_dir.rglob("model.bin")]
             if len(candidates) != 1:
                 raise ModelError(f"{archive.name} holds {len(candidates)} faster-whisper models (model.bin); "
@@ -619,28 +634,77 @@ class ModelManager:
         return InstalledModel("asr", target.name, target, _size(target), "user", str(target))
 
 
-def _extract(archive: Path, dest: Path) -> None:
-    """Extract a zip/tar archive into ``dest``, refusing absolute paths, ``..`` and links."""
-    def check(name: str) -> None:
-        p = Path(name)
-        if p.is_absolute() or ".." in p.parts:
-            raise ModelError(f"{archive.name} contains an unsafe path '{name}'.", hint="Use another archive.")
+@dataclass(frozen=True)
+class _Member:
+    name: str
+    is_dir: bool
+    size: int
+    open: Callable[[], IO[bytes]]
 
+
+def _zip_members(zf: zipfile.ZipFile) -> list[_Member]:
+    return [_Member(i.filename, i.is_dir(), i.file_size, functools.partial(zf.open, i)) for i in zf.infolist()]
+
+
+def _tar_members(tf: tarfile.TarFile, archive: Path) -> list[_Member]:
+    members = []
+    for m in tf.getmembers():
+        if not (m.isreg() or m.isdir()) or m.issparse():
+            raise ModelError(f"{archive.name} contains a link, device or sparse file '{m.name}'.",
+                             hint="Use an archive of plain files.")
+
+        def opener(m: tarfile.TarInfo = m) -> IO[bytes]:
+            stream = tf.extractfile(m)
+            assert stream is not None  # a regular file always has one
+            return stream
+
+        members.append(_Member(m.name, m.isdir(), m.size, opener))
+    return members
+
+
+def _unpack(members: list[_Member], archive: Path, dest: Path, check_space: Callable[[int, Path], None]) -> None:
+    """Writes the members under ``dest`` ourselves (plain files and folders, mode 0644/0755), after checking
+    every name and the total size; no reliance on ``tarfile``'s extraction filters (Python >= 3.11.4 only)."""
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise ModelError(f"{archive.name} holds {len(members):,} entries; a model folder holds a handful.",
+                         hint="Use an archive of one model folder.")
+    total = sum(m.size for m in members if not m.is_dir)
+    if total > MAX_UNPACKED_BYTES:
+        raise ModelError(f"{archive.name} would unpack to {total / 1e9:,.1f} GB, more than any speech model "
+                         f"(at most {MAX_UNPACKED_BYTES / 1e9:,.0f} GB).", hint="Use another archive.")
+    check_space(total, dest)
+    root = dest.resolve()
+    for member in members:
+        path = Path(member.name)
+        target = (root / path).resolve()
+        if path.is_absolute() or ".." in path.parts or not target.is_relative_to(root):
+            raise ModelError(f"{archive.name} contains an unsafe path '{member.name}'.", hint="Use another archive.")
+        if member.is_dir:
+            target.mkdir(mode=0o755, parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        written = 0
+        with member.open() as src, target.open("wb") as out:
+            for block in iter(lambda src=src: src.read(CHUNK), b""):
+                written += len(block)
+                if written > member.size:  # a header that lies about the size
+                    raise ModelError(f"{archive.name}: '{member.name}' is larger than the archive says.",
+                                     hint="Use another archive.")
+                out.write(block)
+        target.chmod(0o644)
+
+
+def _extract(archive: Path, dest: Path, check_space: Callable[[int, Path], None]) -> None:
+    """Extract a zip/tar archive into ``dest``: plain files and folders only, no absolute paths, no ``..``,
+    no links, at most :data:`MAX_UNPACKED_BYTES` and what the disk has free."""
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
-                for info in zf.infolist():
-                    check(info.filename)
-                zf.extractall(dest)
+                _unpack(_zip_members(zf), archive, dest, check_space)
             return
         with tarfile.open(archive) as tf:
-            for member in tf.getmembers():
-                check(member.name)
-                if not (member.isfile() or member.isdir()):
-                    raise ModelError(f"{archive.name} contains a link or device '{member.name}'.",
-                                     hint="Use an archive of plain files.")
-            tf.extractall(dest, filter="data")
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError) as err:
+            _unpack(_tar_members(tf, archive), archive, dest, check_space)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as err:
         raise ModelError(f"{archive.name} is not a readable archive ({err}).", hint="Download it again.") from None
     except OSError as err:
         if _is_full_disk(err):

@@ -3,8 +3,6 @@ versions, brand voices by name, and export drafts as Markdown, plain text or CSV
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +10,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from app.core.csv_export import to_csv
 from app.core.errors import ConfigError, NotFoundError
 from app.store.drafts import DraftStore, StoredDraft
 from app.store.voices import VoiceStore
@@ -175,13 +174,11 @@ def _label(type_: str, name: str) -> str:
 
 
 def _csv(drafts: Sequence[StoredDraft]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for draft in drafts:
         version = draft.current
-        writer.writerow([draft.id, draft.type, draft.title, draft.project or "", int(draft.favourite),
-                         version.number, version.source, "" if version.score is None else version.score,
-                         "" if version.passes is None else int(version.passes), version.text,
-                         json.dumps(version.fields, ensure_ascii=False)])
-    return out.getvalue()
+        rows.append([draft.id, draft.type, draft.title, draft.project or "", int(draft.favourite),
+                     version.number, version.source, "" if version.score is None else version.score,
+                     "" if version.passes is None else int(version.passes), version.text,
+                     json.dumps(version.fields, ensure_ascii=False)])
+    return to_csv(CSV_COLUMNS, rows)  # formula-looking cells neutralised (CSV injection)

@@ -2,7 +2,8 @@
 
 Retryable (``SyncRetryable``): connection errors, timeouts, dropped connections, 429 (with its
 Retry-After), 5xx. Permanent (``SyncPermanent``): 401/403 (key), 413/422 and other 4xx (data).
-TLS certificates are verified unless the settings turn it off for a test server.
+TLS certificates are verified unless the settings turn it off for a test server; plain http is refused except
+to this computer (loopback), so the key never crosses a network in the clear. Redirects are not followed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from app.core.urls import LOOPBACK_HINT, is_plain_http_off_machine
 from app.sync.errors import SyncPermanent, SyncRetryable
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,11 @@ class SyncClient:
         if not base_url.startswith(("http://", "https://")):
             raise SyncPermanent(f"The server URL {base_url!r} is not an http(s) URL.",
                                 hint="Set it with `visage sync enable --url https://…`.")
+        if is_plain_http_off_machine(base_url):
+            raise SyncPermanent(f"Refusing to send the API key over plain http to {base_url!r}: anyone on the way"
+                                " could read it.",
+                                hint=f"Use the server's https:// address ({LOOPBACK_HINT}): "
+                                "`visage sync enable --url https://…`.")
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self._http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(timeout_s), verify=verify_tls,
@@ -67,7 +74,7 @@ class SyncClient:
             raise SyncPermanent(f"The server refused the API key ({status}: {message}).", status=status,
                                 hint="Set a valid key with `visage sync set-key`, then `visage sync flush`.")
         raise SyncPermanent(f"The server rejected the request ({status}: {message}).", status=status,
-                            hint="This is likely a version mismatch; update Visage or the server.")
+                            hint=_hint(response) or "This is likely a version mismatch; update Visage or the server.")
 
     def health(self) -> dict[str, Any]:
         return dict(self._request("GET", "/health", auth=False))
@@ -98,6 +105,16 @@ def _message(response: httpx.Response) -> str:
         if isinstance(detail, str):
             return detail[:300]
     return response.reason_phrase or "no details"
+
+
+def _hint(response: httpx.Response) -> str | None:
+    """The server's own advice (``detail.hint``), e.g. what to shorten in a brief that is too long."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    hint = detail.get("hint") if isinstance(detail, dict) else None
+    return hint[:300] if isinstance(hint, str) and hint else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

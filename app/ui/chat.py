@@ -1,14 +1,15 @@
 """The conversation as a chat transcript: message bubbles that stream, with their actions.
 
 Assistant replies render as Markdown (``QTextDocument.setMarkdown`` through a read-only QTextBrowser-like
-label); user messages are plain text. Each bubble offers Copy; replies add Read aloud and Regenerate;
+label) without HTML and without images, so a reply cannot load a local file into the window; user messages
+are plain text. Each bubble offers Copy; replies add Read aloud and Regenerate;
 the user's messages add Edit (inline editor, then "Send edited").
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QTextDocument
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,11 +23,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+#: GitHub Markdown with raw HTML off: an ``<img src="file:///…">`` in a reply shows as text, loads nothing
+_MARKDOWN = QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
+
 
 def markdown_to_html(text: str) -> str:
+    """A reply as rich text: Markdown without HTML, and images (``![alt](file:///…)``) shown as their
+    address instead of loaded from disk. LLM output never decides what the window reads."""
     doc = QTextDocument()
-    doc.setMarkdown(text)
+    doc.setMarkdown(text, _MARKDOWN)
+    _images_as_text(doc)
     return doc.toHtml()
+
+
+def _images_as_text(doc: QTextDocument) -> None:
+    images: list[tuple[int, int, str]] = []
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.isImageFormat():
+                images.append((fragment.position(), fragment.length(), fmt.toImageFormat().name()))
+            it += 1
+        block = block.next()
+    for position, length, name in reversed(images):
+        cursor = QTextCursor(doc)
+        cursor.setPosition(position)
+        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(f"[image: {name}]", QTextCharFormat())
 
 
 class MessageBubble(QFrame):

@@ -32,6 +32,8 @@ class ModelServer:
     #: (path, Range header or None, If-Range header or None) per GET
     requests: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     support_ranges: bool = True
+    #: path -> Location answered with a 302
+    redirects: dict[str, str] = field(default_factory=dict)
 
     def put(self, path: str, data: bytes, *, cut_after: int | None = None) -> str:
         self.files[path] = Served(data, f'"{hashlib.sha256(data).hexdigest()[:16]}"', cut_after)
@@ -49,6 +51,12 @@ def _handler(server_state: ModelServer) -> type[BaseHTTPRequestHandler]:
             served = server_state.files.get(self.path)
             rng, if_range = self.headers.get("Range"), self.headers.get("If-Range")
             server_state.requests.append((self.path, rng, if_range))
+            if self.path in server_state.redirects:
+                self.send_response(302)
+                self.send_header("Location", server_state.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if served is None:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")

@@ -36,7 +36,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 class Server:
-    """An app, its storage, a TestClient and one valid key."""
+    """An app, its storage, a TestClient, one valid key (``auth``) and one admin key (``admin``)."""
 
     def __init__(self, url: str, llm: SchemaLLM, **settings: Any) -> None:
         # the model in this process (the fake LLM); the PostgreSQL job queue has tests of its own
@@ -48,6 +48,8 @@ class Server:
         self.key_name = f"test-{uuid.uuid4().hex[:8]}"
         _, self.key = self.storage.create_key(self.key_name)
         self.auth = {"X-API-Key": self.key}
+        _, admin_key = self.storage.create_key(f"admin-{uuid.uuid4().hex[:8]}", admin=True)
+        self.admin = {"X-API-Key": admin_key}
 
     def close(self) -> None:
         self.client.close()

@@ -52,7 +52,7 @@ def test_keys_are_stored_hashed_and_revocation_locks_out(server: Server) -> None
 
     assert server.client.get("/v11/cache/stats", headers=server.auth).status_code == 200
     with server.storage._tx() as cur:
-        cur.execute("SELECT key_hash, prefix FROM api_keys")
+        cur.execute("SELECT key_hash, prefix FROM api_keys WHERE name = ?", [server.key_name])
         rows = cur.fetchall()
     assert [r[0] for r in rows] == [hash_key(server.key)]
     assert server.key not in repr(rows)
@@ -180,7 +180,7 @@ def test_generate_returns_studio_variants_and_caches_by_normalized_brief(server:
 
     other_n = server.client.post("/v11/generate", json={"brief": brief, "n": 1}, headers=server.auth).json()
     assert other_n["cached"] is False
-    assert server.client.post("/v11/cache/clear", headers=server.auth).json() == {"cleared": 2}
+    assert server.client.post("/v11/cache/clear", headers=server.admin).json() == {"cleared": 2}
     again = server.client.post("/v11/generate", json={"brief": brief, "n": 2}, headers=server.auth).json()
     assert again["cached"] is False
 
@@ -227,7 +227,7 @@ def test_performance_stats_count_requests_errors_and_latency(server: Server) -> 
         server.client.get("/v11/health")
     server.client.get("/v11/cache/stats")  # 401
     server.client.get("/v11/cache/stats", headers=server.auth)
-    stats = server.client.get("/v11/performance-stats", headers=server.auth).json()
+    stats = server.client.get("/v11/performance-stats", headers=server.admin).json()
     health = stats["routes"]["GET /v11/health"]
     assert health["requests"] == 3 and health["error_rate"] == 0.0
     assert health["latency_ms"]["p50"] is not None and health["latency_ms"]["p95"] >= health["latency_ms"]["p50"]
@@ -252,7 +252,7 @@ def test_a_repeated_idempotency_key_replays_the_first_answer(server: Server) -> 
     first = server.client.post("/v11/generate", json=body, headers=idem)
     assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers
     calls = server.llm.calls
-    assert server.client.post("/v11/cache/clear", headers=server.auth).json() == {"cleared": 1}
+    assert server.client.post("/v11/cache/clear", headers=server.admin).json() == {"cleared": 1}
     retry = server.client.post("/v11/generate", json=body, headers=idem)
     assert retry.json() == first.json() and retry.headers["Idempotent-Replayed"] == "true"
     assert server.llm.calls == calls  # nothing generated again, although the cache was emptied

@@ -27,6 +27,7 @@ def test_rate_limit_429_with_retry_after_then_refills(sqlite_url: str) -> None:
                      storage=storage, llm_factory=SchemaLLM, clock=clock)
     _, key = storage.create_key("a")
     _, other = storage.create_key("b")
+    _, ops = storage.create_key("ops", admin=True)
     with TestClient(app) as client:
         codes = [client.get("/v11/cache/stats", headers={"X-API-Key": key}).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
@@ -41,7 +42,7 @@ def test_rate_limit_429_with_retry_after_then_refills(sqlite_url: str) -> None:
         clock.now += 10
         assert client.get("/v11/cache/stats", headers={"X-API-Key": key}).status_code == 200
         assert client.get("/v11/cache/stats", headers={"X-API-Key": key}).status_code == 429
-        stats = client.get("/v11/performance-stats", headers={"X-API-Key": other}).json()
+        stats = client.get("/v11/performance-stats", headers={"X-API-Key": ops}).json()
         assert stats["routes"]["GET /v11/cache/stats"]["rate_limited"] == 3
     storage.close()
 

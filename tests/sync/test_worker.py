@@ -64,11 +64,11 @@ def test_retryable_failures_back_off_and_then_succeed(store: Store, live: Live) 
             return httpx.Response(int(step), headers={"Retry-After": "0.02"} if step == 429 else {},
                                   json={"detail": {"code": "x", "message": "injected"}})
         with httpx.Client() as real:  # then pass through to the live server
-            forwarded = real.send(real.build_request(request.method, str(request.url).replace("http://fake",
+            forwarded = real.send(real.build_request(request.method, str(request.url).replace("https://fake",
                                   live.url), headers=request.headers, content=request.content))
             return httpx.Response(forwarded.status_code, content=forwarded.content, headers=forwarded.headers)
 
-    worker = SyncWorker(store, lambda: SyncClient("http://fake", live.key, transport=httpx.MockTransport(handler)),
+    worker = SyncWorker(store, lambda: SyncClient("https://fake", live.key, transport=httpx.MockTransport(handler)),
                         batch_size=100, backoff=Recording(base_s=0.5, cap_s=8, rng=random.Random(2)), idle_s=0.1)
     worker.start()
     try:
