@@ -32,7 +32,7 @@ from app.api.errors import ApiError
 from app.api.host import EngineHost, Gates
 from app.api.keys import matches
 from app.core.audio_io import ASR_RATE, load_audio
-from app.core.errors import AudioInputError
+from app.core.errors import AudioInputError, EngineError
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ def create_app(host: EngineHost, *, key: str | None = None, loopback_only: bool 
         for role in ("llm", "asr", "tts"):
             try:
                 loaded[role] = (await host.engine(role))[0]
-            except ApiError:
-                raise
-            except Exception:  # a role without an engine is simply not listed as loaded
+            except EngineError:  # a role without an engine is simply not listed as loaded
                 loaded[role] = None
         return await asyncio.to_thread(model_names.listing, loaded)
 
@@ -114,13 +112,6 @@ def create_app(host: EngineHost, *, key: str | None = None, loopback_only: bool 
         name = await asyncio.to_thread(model_names.check, "llm", body.model, llm)
         reply = chat.Reply(name)
         save = _save_target(request)
-        headers: dict[str, str] = {}
-
-        async def done(text: str) -> None:
-            if save is not None:
-                conversation = await _save(host, save, messages, text)
-                headers[CONVERSATION_HEADER] = str(conversation)
-
         stream = pieces(messages, options, reply)
         try:
             first = await anext(stream, None)  # errors before the first token keep their status code
@@ -128,24 +119,27 @@ def create_app(host: EngineHost, *, key: str | None = None, loopback_only: bool 
             reply.cancel.set()
             await stream.aclose()
             raise
+        headers: dict[str, str] = {}
         if body.stream:
+            saved: int | None = None
+            if save is not None:  # the id goes in the headers, sent before the reply: the reply is added at its end
+                saved = await _save(host, save, messages, None)
+                headers[CONVERSATION_HEADER] = str(saved)
+
+            async def finished(text: str) -> None:
+                if saved is not None:
+                    await _save(host, saved, [], text)
+
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            if save is not None:  # the id is known before the reply: saving happens when it is complete
-                conversation = await _save(host, save, messages, None)
-                headers[CONVERSATION_HEADER] = str(conversation)
-                save_id = conversation
-
-                async def done(text: str) -> None:  # noqa: F811 (the streamed reply is saved once complete)
-                    await _save(host, save_id, [], text)
-
-            body_iter = chat.event_stream(reply, first, stream, include_usage=include_usage, on_done=done)
+            body_iter = chat.event_stream(reply, first, stream, include_usage=include_usage, on_done=finished)
             return StreamingResponse(body_iter, media_type="text/event-stream", headers=headers | {
                 "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         parts = [first] if first is not None else []
         async for piece in stream:
             parts.append(piece)
         text = "".join(parts)
-        await done(text)
+        if save is not None:
+            headers[CONVERSATION_HEADER] = str(await _save(host, save, messages, text))
         return JSONResponse(reply.completion(text), headers=headers)
 
     @app.post("/v1/audio/transcriptions", response_model=None)
@@ -225,7 +219,7 @@ async def _read_upload(file: UploadFile) -> Any:
     return await asyncio.to_thread(decode)
 
 
-def _save_target(request: Request) -> int | None | bool:
+def _save_target(request: Request) -> int | bool | None:
     """None: do not store. True: a new conversation. An int: append to that conversation."""
     wanted = request.headers.get(SAVE_HEADER, "").strip().lower() in ("1", "true", "yes")
     if not wanted:

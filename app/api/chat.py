@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -180,5 +180,3 @@ async def event_stream(reply: Reply, first: str | None, pieces: AsyncIterator[st
         reply.cancel.set()  # a client that went away stops the engine at its next token
         await pieces.aclose()  # type: ignore[attr-defined]
 
-
-Kind = Literal["stream", "whole"]
