@@ -300,7 +300,13 @@ class LlamaCppLLM:
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         """Stream a chat reply with an OpenAI request's sampling ``options``; ``outcome`` gets the finish reason
-        and token counts. Raises ContextLengthError when the prompt does not fit in ``n_ctx``."""
+        and token counts. Raises ContextLengthError when the prompt does not fit in ``n_ctx``.
+
+        At temperature 0 the reply is reproducible: the prompt is read from the start instead of reusing the
+        cached prefix of the previous request, because llama.cpp's logits differ in their last bits with how the
+        prompt was batched (greedy decoding of the same request then parted after ~15 words on SmolLM2)."""
+        if options.temperature == 0:
+            self._llm.reset()
         yield from self._stream_chat(
             messages, cancel=cancel, max_tokens=options.max_tokens, temperature=options.temperature,
             json_schema=options.json_schema, options=options, outcome=outcome,
