@@ -47,8 +47,9 @@ class WindowApi:
 
         try:
             key = await asyncio.to_thread(get_key)
-            self.server = ApiServer(self.host, bind_host=NETWORK if api.network else LOOPBACK,
-                                    port=api.port, key=key)
+            # in a thread: the first start imports FastAPI and uvicorn (half a second the core loop must not wait)
+            self.server = await asyncio.to_thread(ApiServer, self.host, bind_host=NETWORK if api.network else LOOPBACK,
+                                                  port=api.port, key=key)
         except VisageError as err:
             self.session.notify("error", f"The local API is not running: {err}")
             return
