@@ -478,6 +478,8 @@ cli.add_command(voice)  # visage voice add|list|show
 cli.add_command(drafts)  # visage drafts list|show|star|search|export
 cli.add_command(__import__("app.sync.cli", fromlist=["sync"]).sync)  # visage sync (opt-in remote API)
 cli.add_command(__import__("app.models_cli", fromlist=["models"]).models)  # visage models (model manager)
+cli.add_command(__import__("app.api.cli", fromlist=["serve"]).serve)  # visage serve (local OpenAI-compatible API)
+cli.add_command(__import__("app.api.cli", fromlist=["api_key"]).api_key)  # visage api-key
 
 
 def main() -> None:

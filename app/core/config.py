@@ -181,6 +181,22 @@ class SyncSettings(_Section):
         return value
 
 
+class ApiSettings(_Section):
+    enabled: bool = Field(
+        False, description="Serve the OpenAI-compatible local API while the window is open (`visage serve` runs it"
+        " without the window)."
+    )
+    port: int = Field(8765, ge=1, le=65535, description="TCP port of the local API (http://127.0.0.1:PORT/v1).")
+    network: bool = Field(
+        False, description="Also listen on this computer's network addresses (0.0.0.0), not only 127.0.0.1; needs"
+        " an API key in the OS keyring (`visage api-key`)."
+    )
+    max_tokens: int = Field(
+        512, ge=1, le=32768,
+        description="Longest API reply when a request sets no max_tokens (a voice turn waits at most one API reply).",
+    )
+
+
 class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     asr: ASRSettings = Field(default_factory=ASRSettings)
@@ -191,6 +207,7 @@ class Settings(_Section):
     ui: UISettings = Field(default_factory=UISettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     avatar: AvatarSettings = Field(default_factory=AvatarSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     data_dir: str | None = Field(None, description="Where history and models live; empty = platform default.")
 
 

@@ -593,18 +593,27 @@ class Session:
         The LLM is not re-entrant: running here queues the call behind (or before) a conversation
         reply instead of overlapping it. Raises EngineError when the models could not be loaded.
         """
+        llm, worker = await self.engine_worker("llm")
+        return await worker.call(fn, llm, *args, **kwargs)
+
+    async def engine_worker(self, role: str) -> tuple[Any, Any]:
+        """The loaded engine for ``role`` ("llm", "asr", "tts") and the worker its calls run on, once the models
+        are loaded. Other front ends (the copy studio, the local API in ``app.api``) queue their calls there
+        instead of loading a second copy. Raises EngineError when the models could not be loaded."""
         from app.core.errors import EngineError
 
         while not self._ready.is_set():
             if self.load_error is not None:
-                raise EngineError("The language model is not loaded.", hint=self.load_error)
+                raise EngineError("The models are not loaded.", hint=self.load_error)
             try:
                 await asyncio.wait_for(self._ready.wait(), timeout=0.25)
             except TimeoutError:
                 continue
         assert self.pipeline is not None and self.engines is not None
-        llm = self.engines.llm
-        return await self.pipeline._workers["llm"].call(fn, llm, *args, **kwargs)
+        engine = getattr(self.engines, role)
+        if engine is None:
+            raise EngineError(f"There is no {role} engine loaded.", hint="Check `visage doctor` for what is missing.")
+        return engine, self.pipeline._workers[role]
 
     async def run_io(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A blocking call (SQLite through ``self.store``, files) in a thread, once the store is open."""

@@ -76,6 +76,9 @@ class CoreBridge(QObject):
         self.settings = settings
         self.runner = CoreRunner()
         self.session = Session(settings, data_dir, self._notify, audio=audio, loader=loader, config_path=config_path)
+        from app.api.window import WindowApi
+
+        self.api = WindowApi(self.session)  # the local API (Settings › Local API), over the session's engines
         self._closed = False
         self._pending: set[Future[Any]] = set()
         self._calls: set[Future[Any]] = set()  # panel jobs (bridge.call): cancelled, not awaited, on close
@@ -96,6 +99,7 @@ class CoreBridge(QObject):
     # ---- Qt -> core ----
     def start(self) -> None:
         self._submit(self.session.start())
+        self._submit(self.api.apply(self.settings.api))
 
     def send(self, command: cmd.Command) -> None:
         """Hand a command to the core; returns at once."""
@@ -132,6 +136,7 @@ class CoreBridge(QObject):
             case cmd.ApplySettings(settings=settings):
                 self.settings = settings
                 self._submit(s.apply_settings(settings))
+                self._submit(self.api.apply(settings.api))
             case _:
                 raise TypeError(f"unknown command {command!r}")
 
@@ -176,6 +181,10 @@ class CoreBridge(QObject):
         cancel_all()  # a copy-studio generation stops at its next token
         for future in list(self._calls):
             future.cancel()
+        try:
+            self.runner.submit(self.api.close()).result(timeout=10)
+        except Exception:
+            log.warning("stopping the local API failed", exc_info=True)
         try:
             self.runner.submit(self.session.close()).result(timeout=10)
         except Exception:

@@ -179,6 +179,10 @@ class SettingsDialog(QDialog):
         tabs.addTab(self.memory_page, "Memory")
         self.sync_page = SyncPage(settings.sync)
         tabs.addTab(self.sync_page, "Sync")
+        from app.ui.api_page import ApiPage
+
+        self.api_page = ApiPage(settings.api)
+        tabs.addTab(self.api_page, "Local API")
         self.tabs = tabs
         # The microphone is open only while the audio page shows, on the devices chosen there.
         tabs.currentChanged.connect(self._page_shown)
@@ -360,6 +364,7 @@ class SettingsDialog(QDialog):
         data["data_dir"] = self.data_dir.text().strip() or None
         data["avatar"].update(self.avatar_page.values())
         data["sync"].update(self.sync_page.values())
+        data["api"].update(self.api_page.values())
         return data
 
     def validate(self) -> Settings:
@@ -368,6 +373,7 @@ class SettingsDialog(QDialog):
         if settings.sync.enabled and not settings.sync.server_url:
             raise config_mod.ConfigError("Sync is on but has no server URL.",
                                          hint="Enter the server's URL on the Sync page, or turn sync off.")
+        self.api_page.check(settings.api)
         if self.edge_voices and settings.tts.edge_voice not in {v.name for v in self.edge_voices}:
             raise config_mod.ConfigError(
                 f"There is no online voice called {settings.tts.edge_voice!r}.",

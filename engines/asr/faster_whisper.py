@@ -134,6 +134,39 @@ class FasterWhisperASR:
         text = " ".join(p[2] for p in parts if p[2]).strip()
         return TranscriptResult(text=text, language=info.language, segments=parts, fallback_reason=fallback_reason)
 
+    def transcribe_file(
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+        timestamps: bool = False,
+        temperature: float = 0.0,
+    ) -> TranscriptResult:
+        """A whole recording of any length (the local API's ``/v1/audio/transcriptions``): faster-whisper's own
+        windowed decoding, with segment times when ``timestamps``. ``language`` None = the ``[asr]`` setting."""
+        samples = np.asarray(audio, dtype=np.float32)
+        if samples.ndim != 1 or samples.size == 0:
+            raise AudioInputError("There is no mono audio to transcribe.", hint="Send a recording with speech in it.")
+        language = language or self.settings.language
+        if language and language != "en" and not self.multilingual:
+            raise ConfigError(
+                f"The speech recognizer {self.model_path.name} understands English only, not {language!r}.",
+                hint='Leave the language out, or set [asr] model = "base" (multilingual).',
+            )
+        try:
+            segments, info = self._model.transcribe(
+                samples, language=language, beam_size=self.settings.beam_size, initial_prompt=prompt or None,
+                condition_on_previous_text=False, vad_filter=False, without_timestamps=not timestamps,
+                temperature=temperature,
+            )
+            parts = tuple((float(s.start), float(s.end), s.text.strip()) for s in segments)  # drained here
+        except ValueError as err:  # faster-whisper: "'xx' is not a valid language code"
+            raise ConfigError(f"Cannot transcribe with these options: {err}.",
+                              hint="Use an ISO 639-1 language code such as en, de or fr.") from None
+        text = " ".join(p[2] for p in parts if p[2]).strip()
+        return TranscriptResult(text=text, language=info.language, segments=parts)
+
     def info(self) -> EngineInfo:
         import ctranslate2
 

@@ -26,6 +26,7 @@ from typing import Any
 from app.core.config import LLMSettings
 from app.core.errors import ConfigError, ModelError
 from engines.base import ChatMessage, EngineInfo
+from engines.llm.generation import ContextLengthError, GenerationOptions, Outcome
 from engines.models import resolve_llm, shipped_llm_names
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,19 @@ def _cancellable_llama() -> type:
 
         class CancellableLlama(llama_cpp.Llama):  # type: ignore[misc]
             cancel_event: threading.Event | None = None
+            #: token counts of the generation running now (``generate`` with an Outcome), else None
+            outcome: Any = None
+
+            def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
+                outcome = self.outcome
+                if outcome is None:
+                    yield from super().generate(tokens, *args, **kwargs)
+                    return
+                outcome.prompt_tokens = len(tokens)
+                for token in super().generate(tokens, *args, **kwargs):
+                    if not llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
+                        outcome.completion_tokens += 1
+                    yield token
 
             def _init_sampler(self, *args: Any, grammar: Any = None, **kwargs: Any) -> Any:
                 chain = super()._init_sampler(*args, grammar=None, **kwargs)
@@ -75,6 +89,20 @@ def _cancellable_llama() -> type:
 
         _cancellable = CancellableLlama
     return _cancellable
+
+
+def _sampling(options: GenerationOptions) -> dict[str, Any]:
+    """llama.cpp's keyword arguments for the options a request set (max_tokens, temperature and the schema
+    are mapped by ``_stream_chat`` itself)."""
+    out: dict[str, Any] = {"frequency_penalty": options.frequency_penalty,
+                           "presence_penalty": options.presence_penalty}
+    if options.top_p is not None:
+        out["top_p"] = options.top_p
+    if options.stop:
+        out["stop"] = list(options.stop)
+    if options.seed is not None:
+        out["seed"] = options.seed
+    return out
 
 
 def default_threads() -> int:
@@ -148,6 +176,8 @@ class LlamaCppLLM:
         temperature: float | None = None,
         grammar: str | None = None,
         json_schema: dict[str, Any] | None = None,
+        options: GenerationOptions | None = None,
+        outcome: Outcome | None = None,
     ) -> Iterator[str]:
         if not messages:
             raise ConfigError("There is nothing to answer: the conversation is empty.",
@@ -167,22 +197,36 @@ class LlamaCppLLM:
             kwargs["grammar"] = self._grammar(grammar)
         if json_schema is not None:
             kwargs["grammar"] = self._grammar(self._schema_grammar(json_schema))
+        if options is not None:
+            kwargs.update(_sampling(options))
         if cancel is not None and cancel.is_set():
             return
         self._llm.cancel_event = cancel
+        self._llm.outcome = outcome
         chunks = self._llm.create_chat_completion(**kwargs)
         try:
             for chunk in chunks:
                 if cancel is not None and cancel.is_set():
                     log.debug("LLM generation cancelled")
                     return
-                piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index,union-attr]
+                choice = chunk["choices"][0]  # type: ignore[index]
+                piece = choice["delta"].get("content")  # type: ignore[union-attr]
                 if piece:
                     yield piece
+                if outcome is not None and choice.get("finish_reason"):  # type: ignore[union-attr]
+                    outcome.finish_reason = str(choice["finish_reason"])
         except PromptCancelled as stopped:
             log.debug("LLM generation cancelled while reading the prompt (%s)", stopped)
+        except ValueError as err:
+            if "exceed context window" not in str(err):
+                raise
+            raise ContextLengthError(
+                f"The conversation is longer than the model's context window ({self.settings.n_ctx} tokens): {err}.",
+                hint="Send fewer or shorter messages, or raise [llm] n_ctx in the settings.",
+            ) from None
         finally:
             self._llm.cancel_event = None
+            self._llm.outcome = None
             chunks.close()  # type: ignore[union-attr]
 
     def _stream_completion(
@@ -246,6 +290,27 @@ class LlamaCppLLM:
             )
         llama_cpp.llama_sampler_free(sampler)
         return llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
+
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: GenerationOptions,
+        outcome: Outcome | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Stream a chat reply with an OpenAI request's sampling ``options``; ``outcome`` gets the finish reason
+        and token counts. Raises ContextLengthError when the prompt does not fit in ``n_ctx``.
+
+        At temperature 0 the reply is reproducible: the prompt is read from the start instead of reusing the
+        cached prefix of the previous request, because llama.cpp's logits differ in their last bits with how the
+        prompt was batched (greedy decoding of the same request then parted after ~15 words on SmolLM2)."""
+        if options.temperature == 0:
+            self._llm.reset()
+        yield from self._stream_chat(
+            messages, cancel=cancel, max_tokens=options.max_tokens, temperature=options.temperature,
+            json_schema=options.json_schema, options=options, outcome=outcome,
+        )
 
     # -- whole answers (copy studio) -----------------------------------------------------------------
 
