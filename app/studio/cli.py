@@ -257,7 +257,7 @@ def drafts_export(ctx: Any, draft_ids: tuple[int, ...], fmt: str, project: str |
                   out_path: str | None) -> None:
     """Export drafts (the IDs given, a --project, or all) as Markdown, text or CSV."""
     with _studio(ctx) as studio:
-        exported = studio.export(fmt, ids=draft_ids, project=project, path=Path(out_path) if out_path else None)
+        exported = studio.export(fmt, ids=draft_ids or None, project=project, path=Path(out_path) if out_path else None)
     if out_path:
         click.echo(f"exported {exported.count} draft(s) to {out_path}", err=True)
     else:

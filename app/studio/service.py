@@ -202,9 +202,9 @@ class StudioService:
 
     def export(self, fmt: str, *, ids: Sequence[int] | None = None, project: str | None = None,
                path: Path | None = None) -> Exported:
-        """The drafts ``ids`` (else a project's, else all, the most recently changed last) as ``fmt`` (md, txt
-        or csv); written to ``path`` (atomically) when one is given."""
-        if ids:
+        """The drafts ``ids`` (when given, even none), else a project's, else all (the most recently changed
+        last), as ``fmt`` (md, txt or csv); written to ``path`` (atomically) when one is given."""
+        if ids is not None:
             rows = self.drafts.drafts(list(ids))
         else:
             rows = list(reversed(self.drafts.list_drafts(EXPORT_ALL, project=project)))

@@ -2,7 +2,11 @@
 
 ``CoreBridge`` owns the core thread (:class:`~app.core.runner.CoreRunner`) and the Qt-free
 :class:`~app.core.session.Session` that runs on it. Widgets call :meth:`CoreBridge.send` with a command
-from :mod:`app.ui.commands`; it returns at once. The session reports back through ``sig_*`` signals,
+from :mod:`app.ui.commands`; it returns at once. The copy studio asks with a request from
+:mod:`app.studio.requests` (:meth:`CoreBridge.ask`, answered through a future that
+:func:`app.ui.jobs.request_job` turns into signals); the studio's work runs in
+:class:`~app.studio.queued.QueuedStudio` on the session's workers, never on the Qt thread and never
+through a store the UI holds. The session reports back through ``sig_*`` signals,
 emitted on the core thread and delivered to the widgets on the UI thread (queued connections), so no
 engine or database call ever runs on the UI thread.
 """
@@ -10,6 +14,8 @@ engine or database call ever runs on the UI thread.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,8 @@ from PySide6.QtCore import QObject, Signal
 from app.core.config import Settings
 from app.core.runner import CoreRunner
 from app.core.session import AudioBackend, EngineLoader, Session, load_engines
+from app.studio.queued import QueuedStudio
+from app.studio.requests import StudioRequest
 from app.ui import commands as cmd
 
 log = logging.getLogger(__name__)
@@ -76,9 +84,10 @@ class CoreBridge(QObject):
         self.settings = settings
         self.runner = CoreRunner()
         self.session = Session(settings, data_dir, self._notify, audio=audio, loader=loader, config_path=config_path)
+        self.studio = QueuedStudio(self.session)
         self._closed = False
         self._pending: set[Future[Any]] = set()
-        self._calls: set[Future[Any]] = set()  # panel jobs (bridge.call): cancelled, not awaited, on close
+        self._calls: set[Future[Any]] = set()  # studio requests (bridge.ask): cancelled, not awaited, on close
 
     # ---- core -> Qt ----
     def _notify(self, name: str, payload: Any) -> None:
@@ -135,10 +144,12 @@ class CoreBridge(QObject):
             case _:
                 raise TypeError(f"unknown command {command!r}")
 
-    def call(self, coro: Any) -> Future[Any]:
-        """Run a session coroutine on the core loop for a panel that handles the result itself
-        (``app.ui.jobs``); failures are returned through the future, not shown as ``sig_error``."""
-        future = self.runner.submit(coro)
+    def ask(self, request: StudioRequest, *, cancel: threading.Event | None = None,
+            progress: Callable[[Any], None] | None = None) -> Future[Any]:
+        """Hand a copy-studio request to the core; the future holds its answer (or its error: not shown as
+        ``sig_error``, the asking panel shows it). ``cancel`` stops a generation or rewrite at its next token;
+        ``progress`` gets each candidate variant, on the LLM's worker thread."""
+        future = self.runner.submit(self.studio.handle(request, cancel=cancel, progress=progress))
         self._calls.add(future)
         future.add_done_callback(self._calls.discard)
         return future

@@ -1,9 +1,12 @@
 """The copy studio panel: a brief form, brand voices, variants side by side with live analysis.
 
-Everything slow runs off the UI thread through :mod:`app.ui.jobs`: generation and rewrites on the LLM's
-own worker (``Session.run_llm``, so they queue behind a conversation reply instead of overlapping it),
-drafts and voices through ``Session.run_io``. Only :func:`app.studio.evaluate` runs here, on each hand
-edit: it is pure analysis (no model, no database, a few milliseconds).
+Everything slow runs off the UI thread: the panel asks the core with a request from
+:mod:`app.studio.requests` (``bridge.ask``, through :func:`app.ui.jobs.request_job`) and the studio service
+(:mod:`app.studio.service`, the same workflow as ``visage draft``) answers on the session's workers:
+generation and rewrites on the LLM's own worker (so they queue behind a conversation reply instead of
+overlapping it), drafts and voices on its I/O worker. The panel never holds a store. Only
+:func:`app.studio.evaluate` runs here, on each hand edit: it is pure analysis (no model, no database, a
+few milliseconds).
 
 - Content type + that type's brief fields (platform only for ads and social posts, duration only for
   video scripts; the output fields and their hard limits are listed under the picker).
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +62,12 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import VisageError
 from app.studio import BrandVoice, Brief, Variant, content_types, evaluate, get_type, parse_brief
+from app.studio import requests as rq
 from app.studio.analysis import FieldValue
+from app.studio.service import Drafted, Exported, Rewritten
 from app.studio.types import ContentType
 from app.ui.drafts_browser import DraftsBrowser
-from app.ui.jobs import Job, core_job, thread_job, worker_job
+from app.ui.jobs import Job, request_job, thread_job, worker_job
 
 log = logging.getLogger(__name__)
 
@@ -749,42 +753,13 @@ class StudioPanel(QWidget):
         self.brief, self.voice = brief, voice
         self._clear_cards()
         self.notice.hide()
-        session = self.bridge.session
-        settings = self.bridge.settings
-
-        def make(job: Job) -> Any:
-            async def work() -> tuple[list[Variant], list[int], str | None, str]:
-                from app.store.drafts import DraftStore
-                from app.studio.generate import generate_variants
-                from app.studio.library import save_variants
-
-                if remote:
-                    from app.sync import generate_copy
-
-                    def run(llm: Any) -> Any:
-                        return generate_copy(brief, settings=settings.sync, local_llm=llm, n=n, voice=voice,
-                                             cancel=job.cancel_event)
-
-                    result = await session.run_llm(run)
-                    variants, notice, source = result.variants, result.notice, result.source
-                else:
-                    def run(llm: Any) -> list[Variant]:
-                        return generate_variants(brief, llm, n=n, voice=voice, cancel=job.cancel_event,
-                                                 on_variant=job.progress)
-
-                    variants, notice, source = await session.run_llm(run), None, "local"
-                ids = await session.run_io(lambda: save_variants(DraftStore(session.store), brief, variants,
-                                                                 voice=voice))
-                return variants, ids, notice, source
-
-            return work()
-
+        request = rq.Generate(brief, n=n, voice=voice, remote=self.bridge.settings.sync if remote else None)
         self.set_busy(True)
         where = "the remote API" if remote else "the local model"
         self.show_status(f"Writing {n} variant(s) with {where}… (waits for the model while it is loading "
                          "or answering in the conversation)")
-        self.job = core_job(self.bridge, "Generating copy", make, on_done=self._generated,
-                            on_failed=self._failed, on_progress=self._candidate, on_cancelled=self._cancelled)
+        self.job = request_job(self.bridge, "Generating copy", request, on_done=self._generated,
+                               on_failed=self._failed, on_progress=self._candidate, on_cancelled=self._cancelled)
         return self.job
 
     def cancel(self) -> None:
@@ -798,8 +773,8 @@ class StudioPanel(QWidget):
         self._add_card(card)
         self.show_status(f"Candidate {len(self.cards)} of {self.count.value() + 1} ready; ranking at the end…")
 
-    def _generated(self, result: tuple[list[Variant], list[int], str | None, str]) -> None:
-        variants, ids, notice, source = result
+    def _generated(self, result: Drafted) -> None:
+        variants, ids, notice, source = result.variants, result.ids, result.written.notice, result.written.source
         assert self.brief is not None
         self._clear_cards()
         for index, (variant, draft_id) in enumerate(zip(variants, ids, strict=True), 1):
@@ -858,30 +833,16 @@ class StudioPanel(QWidget):
         card.sig_history.connect(self.show_history)
         card.sig_render.connect(self._ask_render)
 
-    def _store_job(self, name: str, fn: Callable[..., Any], on_done: Callable[..., Any] | None = None) -> Job:
-        session = self.bridge.session
-
-        def make(_job: Job) -> Any:
-            return session.run_io(fn)
-
-        return core_job(self.bridge, name, make, on_done=on_done, on_failed=self._failed)
+    def _ask(self, name: str, request: rq.StudioRequest, on_done: Any = None) -> Job:
+        return request_job(self.bridge, name, request, on_done=on_done, on_failed=self._failed)
 
     def save_edit(self, card: VariantCard) -> Job | None:
         if card.draft_id is None:
             return None
         card.reanalyse()
-        variant = card.variant
-        draft_id = card.draft_id
-        session = self.bridge.session
-
-        def save() -> int:
-            from app.store.drafts import DraftStore
-            from app.studio.library import save_version
-
-            return save_version(DraftStore(session.store), draft_id, variant)
-
         card.set_busy(True)
-        return self._store_job("Saving the edit", save, on_done=lambda number: self._saved(card, number))
+        return self._ask("Saving the edit", rq.SaveEdit(card.draft_id, card.variant),
+                         on_done=lambda number: self._saved(card, number))
 
     def _saved(self, card: VariantCard, number: int) -> None:
         card.version = number
@@ -894,45 +855,19 @@ class StudioPanel(QWidget):
     def star(self, card: VariantCard, on: bool) -> Job | None:
         if card.draft_id is None:
             return None
-        draft_id = card.draft_id
-        session = self.bridge.session
-
-        def save() -> None:
-            from app.store.drafts import DraftStore
-
-            DraftStore(session.store).set_favourite(draft_id, on)
-
-        return self._store_job("Starring the draft", save, on_done=lambda _none: self.browser.refresh())
+        return self._ask("Starring the draft", rq.StarDraft(card.draft_id, on),
+                         on_done=lambda _none: self.browser.refresh())
 
     def rewrite(self, card: VariantCard, how: str, keyword: str = "") -> Job | None:
-        from app.studio import rewrite as studio_rewrite
-
         if card.dirty:
             card.reanalyse()
-        brief, voice, fields, draft_id = card.brief, card.voice, card.fields(), card.draft_id
-        session = self.bridge.session
-
-        def make(job: Job) -> Any:
-            async def work() -> tuple[Variant, int | None]:
-                from app.store.drafts import DraftStore
-                from app.studio.library import save_version
-
-                variant = await session.run_llm(lambda llm: studio_rewrite(
-                    fields, brief, llm, how, keyword=keyword or None, voice=voice,  # type: ignore[arg-type]
-                    cancel=job.cancel_event))
-                number = None
-                if draft_id is not None:
-                    number = await session.run_io(lambda: save_version(DraftStore(session.store), draft_id, variant))
-                return variant, number
-
-            return work()
-
+        request = rq.Rewrite(card.fields(), card.brief, how, keyword=keyword, voice=card.voice, draft_id=card.draft_id)
         card.set_busy(True, f"Rewriting ({REWRITE_LABELS[how].rstrip('…').lower()})…")
-        return core_job(self.bridge, "Rewriting", make, on_done=lambda r: self._rewritten(card, r),
-                        on_failed=lambda m: self._card_failed(card, m))
+        return request_job(self.bridge, "Rewriting", request, on_done=lambda r: self._rewritten(card, r),
+                           on_failed=lambda m: self._card_failed(card, m))
 
-    def _rewritten(self, card: VariantCard, result: tuple[Variant, int | None]) -> None:
-        variant, number = result
+    def _rewritten(self, card: VariantCard, result: Rewritten) -> None:
+        variant, number = result.variant, result.version
         if number is not None:
             card.version = number
         card.set_variant(variant)
@@ -949,15 +884,8 @@ class StudioPanel(QWidget):
     def show_history(self, card: VariantCard) -> Job | None:
         if card.draft_id is None:
             return None
-        draft_id = card.draft_id
-        session = self.bridge.session
-
-        def load() -> Any:
-            from app.store.drafts import DraftStore
-
-            return DraftStore(session.store).get_draft(draft_id)
-
-        return self._store_job("Reading the versions", load, on_done=lambda d: self._history_menu(card, d))
+        return self._ask("Reading the versions", rq.ReadDraft(card.draft_id),
+                         on_done=lambda d: self._history_menu(card, d))
 
     def _history_menu(self, card: VariantCard, draft: Any) -> None:
         menu = QMenu(card)
@@ -995,17 +923,8 @@ class StudioPanel(QWidget):
                 "and drop those edits? (Press No, then Save edit, to keep them.)")
             if answer != QMessageBox.StandardButton.Yes:
                 return None
-        session = self.bridge.session
-
-        def load() -> Any:
-            from app.store.drafts import DraftStore
-            from app.store.voices import VoiceStore
-            from app.studio.library import open_draft
-
-            return open_draft(DraftStore(session.store), VoiceStore(session.store), draft_id)
-
         self.show_status("Opening the draft…")
-        return self._store_job("Opening the draft", load, on_done=self._opened)
+        return self._ask("Opening the draft", rq.OpenDraft(draft_id), on_done=self._opened)
 
     def _opened(self, opened: Any) -> None:
         """Show a reopened draft (an :class:`app.studio.library.OpenedDraft`)."""
@@ -1191,35 +1110,16 @@ class StudioPanel(QWidget):
         if fmt not in ("md", "txt", "csv"):
             self.show_status("Export as .md, .txt or .csv.", error=True)
             return None
-        session = self.bridge.session
+        return self._ask("Exporting drafts", rq.ExportDrafts(tuple(ids), fmt, path), on_done=self._exported)
 
-        def export() -> Path:
-            from app.store.drafts import DraftStore
-            from app.studio.library import export_drafts
-
-            text = export_drafts(DraftStore(session.store).drafts(ids), fmt)
-            path.write_text(text, encoding="utf-8")
-            return path
-
-        return self._store_job("Exporting drafts", export, on_done=self._exported)
-
-    def _exported(self, path: Path) -> None:
-        self.last_export = path
-        self.show_status(f"Exported to {path}.")
+    def _exported(self, exported: Exported) -> None:
+        self.last_export = exported.path
+        self.show_status(f"Exported to {exported.path}.")
 
     # ---- brand voices ----
     def refresh_voices(self, select: str | None = None) -> Job:
-        session = self.bridge.session
-
-        def load() -> dict[str, BrandVoice]:
-            from app.store.voices import VoiceStore
-            from app.studio.library import saved_voice
-
-            voices = VoiceStore(session.store)
-            return {stored.name: saved_voice(voices, stored.name) for stored in voices.list()}
-
-        return self._store_job("Reading the brand voices", load,
-                               on_done=lambda voices: self._set_voices(voices, select))
+        return self._ask("Reading the brand voices", rq.ListVoices(),
+                         on_done=lambda voices: self._set_voices(voices, select))
 
     def _set_voices(self, voices: dict[str, BrandVoice], select: str | None) -> None:
         current = select or self.voice_combo.currentData()
@@ -1243,16 +1143,7 @@ class StudioPanel(QWidget):
     def save_voice(self, voice: BrandVoice | None, *, replace: bool = False) -> Job | None:
         if voice is None:
             return None
-        session = self.bridge.session
-
-        def save() -> str:
-            from app.store.voices import VoiceStore
-            from app.studio.library import save_voice
-
-            save_voice(VoiceStore(session.store), voice, replace=replace)
-            return voice.name
-
-        return self._store_job("Saving the brand voice", save, on_done=self._voice_saved)
+        return self._ask("Saving the brand voice", rq.SaveVoice(voice, replace=replace), on_done=self._voice_saved)
 
     def _voice_saved(self, name: str) -> None:
         self.show_status(f"Brand voice {name!r} saved.")
