@@ -176,6 +176,11 @@ class CoreBridge(QObject):
         return sink.audible_time() if sink is not None else 0.0
 
     @property
+    def data_dir(self) -> Path:
+        """The data folder (history, avatars, clips)."""
+        return Path(self.session.data_dir)
+
+    @property
     def voice_ok(self) -> bool:
         return self.session.voice_ok
 
