@@ -3,7 +3,8 @@
 
 Qt-free. Every coroutine runs on the core loop (:class:`app.core.runner.CoreRunner`); blocking work
 (engines, SQLite) runs in worker threads. The session reports to its owner through one callback,
-``notify(name, payload)``; the Qt bridge turns each name into its ``sig_<name>`` signal:
+``notify(name, payload)`` (names typed: :data:`app.core.reports.Report`); the Qt bridge implements
+:class:`app.core.reports.SessionListener`, whose method for each name emits its ``sig_<name>`` signal:
 
 =================  ======================================================================
 name               payload
@@ -60,12 +61,12 @@ from app.core.events import (
     UserMessageSaved,
 )
 from app.core.pipeline import Engines, Pipeline
+from app.core.reports import Notify
 from app.core.segmenter import Utterance
 from engines.base import AudioChunk, ChatMessage
 
 log = logging.getLogger(__name__)
 
-Notify = Callable[[str, Any], None]
 Progress = Callable[[int, int, str], None]
 EngineLoader = Callable[[Settings, Progress, Callable[[str], None]], Engines]
 

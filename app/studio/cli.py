@@ -1,27 +1,33 @@
 """Copy-studio commands: ``visage draft``, ``visage voice add|list|show``, ``visage drafts ...``.
 
 Registered on the main group in ``app/cli.py``. ``ctx.obj`` is the main CLI's ``Context`` (settings,
-data folder, store). Heavy imports happen inside the commands.
+data folder, store). Every command is a thin shell over :class:`app.studio.service.StudioService` (the
+same workflow the desktop's Copy studio runs): it parses options, calls the service and prints.
+Heavy imports happen inside the commands.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from app.core.files import write_text_atomic
 
-
-def _stores(ctx: Any) -> tuple[Any, Any, Any]:
-    from app.store.drafts import DraftStore
-    from app.store.voices import VoiceStore
+@contextmanager
+def _studio(ctx: Any) -> Iterator[Any]:
+    """The studio service over the CLI's store, closed again when the command is done with it."""
+    from app.studio.service import StudioService
 
     store = ctx.store()
-    return store, DraftStore(store), VoiceStore(store)
+    try:
+        yield StudioService.of(store)
+    finally:
+        store.close()
 
 
 def _print_variant(index: int, variant: Any, draft_id: int | None) -> None:
@@ -68,23 +74,15 @@ def draft(ctx: Any, brief_path: str, type_: str | None, n: int, voice_name: str 
     """Draft marketing copy offline from a brief: N variants, analysed, repaired and ranked."""
     from app.core.assembly import build_engines
     from app.studio.brief import load_brief
-    from app.studio.generate import generate_variants
-    from app.studio.library import save_variants, saved_voice
 
     brief = load_brief(Path(brief_path), type_override=type_)
-    store, drafts, voices = _stores(ctx)
-    try:
-        name = voice_name or brief.voice
-        voice = saved_voice(voices, name) if name else None
+    with _studio(ctx) as studio:
+        voice = studio.voice_for(brief, voice_name)
         llm = build_engines(ctx.settings, roles=("llm",)).llm
         if not as_json:
             click.echo(f"Drafting {n} variant(s): {brief.summary()} …", err=True)
-        variants = generate_variants(brief, llm, n=n, voice=voice)
-        ids: list[int | None] = [None] * len(variants)
-        if not no_save:
-            ids = list(save_variants(drafts, brief, variants, project=project, voice=voice))
-    finally:
-        store.close()
+        drafted = studio.draft(brief, llm, n=n, voice=voice, project=project, save=not no_save)
+    variants, ids = drafted.variants, drafted.ids
     if as_json:
         payload = [{"draft_id": i, **v.model_dump(mode="json")} for i, v in zip(ids, variants, strict=True)]
         click.echo(json.dumps({"brief": brief.model_dump(mode="json"), "variants": payload}, indent=2,
@@ -120,7 +118,6 @@ def voice_add(ctx: Any, name: str | None, from_file: str | None, description: st
               replace: bool) -> None:
     """Save a brand voice, from options or from a TOML file (--from)."""
     from app.core.errors import ConfigError
-    from app.studio.library import save_voice
     from app.studio.voice import load_voice, parse_voice
 
     if from_file:
@@ -133,11 +130,8 @@ def voice_add(ctx: Any, name: str | None, from_file: str | None, description: st
     else:
         raise ConfigError("A brand voice needs a NAME or --from FILE.",
                           hint='e.g. visage voice add Acme --tone warm --banned cheap')
-    store, _, voices = _stores(ctx)
-    try:
-        save_voice(voices, brand, replace=replace)
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        studio.save_voice(brand, replace=replace)
     click.echo(f"saved brand voice {brand.name!r}")
 
 
@@ -146,11 +140,8 @@ def voice_add(ctx: Any, name: str | None, from_file: str | None, description: st
 @click.pass_obj
 def voice_list(ctx: Any, as_json: bool) -> None:
     """List the saved brand voices."""
-    store, _, voices = _stores(ctx)
-    try:
-        rows = voices.list()
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        rows = studio.voice_records()
     if as_json:
         click.echo(json.dumps([r.data for r in rows], indent=2, ensure_ascii=False))
         return
@@ -167,13 +158,8 @@ def voice_list(ctx: Any, as_json: bool) -> None:
 @click.pass_obj
 def voice_show(ctx: Any, name: str, as_json: bool) -> None:
     """Show one brand voice with all its rules and samples."""
-    from app.studio.library import saved_voice
-
-    store, _, voices = _stores(ctx)
-    try:
-        brand = saved_voice(voices, name)
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        brand = studio.voice(name)
     if as_json:
         click.echo(json.dumps(brand.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
@@ -198,11 +184,8 @@ def drafts() -> None:
 @click.pass_obj
 def drafts_list(ctx: Any, limit: int, favourites: bool, project: str | None) -> None:
     """List drafts, starred first, then the most recently changed."""
-    store, store_drafts, _ = _stores(ctx)
-    try:
-        rows = store_drafts.list_drafts(limit, favourites_only=favourites, project=project)
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        rows = studio.list_drafts(limit, favourites=favourites, project=project)
     if not rows:
         click.echo("No drafts yet. Make some with `visage draft --brief brief.toml`.")
     for d in rows:
@@ -218,11 +201,8 @@ def drafts_list(ctx: Any, limit: int, favourites: bool, project: str | None) -> 
 @click.pass_obj
 def drafts_show(ctx: Any, draft_id: int, versions: bool) -> None:
     """Print one draft (its current version, or all versions)."""
-    store, store_drafts, _ = _stores(ctx)
-    try:
-        d = store_drafts.get_draft(draft_id)
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        d = studio.get_draft(draft_id)
     click.echo(f"# {d.title}{' ★' if d.favourite else ''}  (#{d.id}, {d.type})")
     for v in d.versions if versions else [d.current]:
         status = "meets every hard limit" if v.passes else "FAILS a hard limit"
@@ -235,11 +215,8 @@ def drafts_show(ctx: Any, draft_id: int, versions: bool) -> None:
 @click.pass_obj
 def drafts_star(ctx: Any, draft_id: int, off: bool) -> None:
     """Star a draft as a favourite (or --off to unstar it)."""
-    store, store_drafts, _ = _stores(ctx)
-    try:
-        store_drafts.set_favourite(draft_id, not off)
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        studio.star(draft_id, not off)
     click.echo(f"draft #{draft_id} {'unstarred' if off else 'starred'}")
 
 
@@ -254,11 +231,8 @@ def drafts_search(ctx: Any, query: str, limit: int, as_json: bool) -> None:
 
     from app.store.drafts import MARK_END, MARK_START
 
-    store, store_drafts, _ = _stores(ctx)
-    try:
-        hits = store_drafts.search(query, limit=limit)
-    finally:
-        store.close()
+    with _studio(ctx) as studio:
+        hits = studio.search(query, limit=limit)
     if as_json:
         # the window's marks (control characters) become the [brackets] the snippet uses
         marked = {ord(MARK_START): "[", ord(MARK_END): "]"}
@@ -282,19 +256,9 @@ def drafts_search(ctx: Any, query: str, limit: int, as_json: bool) -> None:
 def drafts_export(ctx: Any, draft_ids: tuple[int, ...], fmt: str, project: str | None,
                   out_path: str | None) -> None:
     """Export drafts (the IDs given, a --project, or all) as Markdown, text or CSV."""
-    from app.studio.library import export_drafts
-
-    store, store_drafts, _ = _stores(ctx)
-    try:
-        if draft_ids:
-            rows = store_drafts.drafts(list(draft_ids))
-        else:
-            rows = list(reversed(store_drafts.list_drafts(100_000, project=project)))
-    finally:
-        store.close()
-    text = export_drafts(rows, fmt)
+    with _studio(ctx) as studio:
+        exported = studio.export(fmt, ids=draft_ids or None, project=project, path=Path(out_path) if out_path else None)
     if out_path:
-        write_text_atomic(Path(out_path), text)
-        click.echo(f"exported {len(rows)} draft(s) to {out_path}", err=True)
+        click.echo(f"exported {exported.count} draft(s) to {out_path}", err=True)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(exported.text)

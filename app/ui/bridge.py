@@ -2,14 +2,21 @@
 
 ``CoreBridge`` owns the core thread (:class:`~app.core.runner.CoreRunner`) and the Qt-free
 :class:`~app.core.session.Session` that runs on it. Widgets call :meth:`CoreBridge.send` with a command
-from :mod:`app.ui.commands`; it returns at once. The session reports back through ``sig_*`` signals,
+from :mod:`app.ui.commands`; it returns at once. The copy studio asks with a request from
+:mod:`app.studio.requests` (:meth:`CoreBridge.ask`, answered through a future that
+:func:`app.ui.jobs.request_job` turns into signals); the studio's work runs in
+:class:`~app.studio.queued.QueuedStudio` on the session's workers, never on the Qt thread and never
+through a store the UI holds. The session reports back through ``sig_*`` signals,
 emitted on the core thread and delivered to the widgets on the UI thread (queued connections), so no
-engine or database call ever runs on the UI thread.
+engine or database call ever runs on the UI thread. The bridge is the session's
+:class:`~app.core.reports.SessionListener`: one typed method per report, each emitting its signal.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
@@ -17,9 +24,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.core.config import Settings
+from app.core.events import TurnFinished
+from app.core.reports import Report, deliver
 from app.core.runner import CoreRunner
 from app.core.session import AudioBackend, EngineLoader, Session, load_engines
+from app.studio.queued import QueuedStudio
+from app.studio.requests import StudioRequest
 from app.ui import commands as cmd
+from engines.base import AudioChunk
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +91,69 @@ class CoreBridge(QObject):
         from app.api.window import WindowApi
 
         self.api = WindowApi(self.session)  # the local API (Settings › Local API), over the session's engines
+        self.studio = QueuedStudio(self.session)
         self._closed = False
         self._pending: set[Future[Any]] = set()
-        self._calls: set[Future[Any]] = set()  # panel jobs (bridge.call): cancelled, not awaited, on close
+        self._calls: set[Future[Any]] = set()  # studio requests (bridge.ask): cancelled, not awaited, on close
 
-    # ---- core -> Qt ----
-    def _notify(self, name: str, payload: Any) -> None:
-        if self._closed:
-            return
-        signal = getattr(self, f"sig_{name}", None)
-        if signal is None:
-            log.warning("no signal for session report %r", name)
-            return
-        if isinstance(payload, tuple) and name not in ("conversations",):
-            signal.emit(*payload)
-        else:
-            signal.emit(payload)
+    # ---- core -> Qt: the SessionListener, called on the core thread; each signal is queued to the UI ----
+    def _notify(self, name: Report, payload: Any) -> None:
+        if not self._closed:
+            deliver(self, name, payload)
+
+    def on_state(self, state: str) -> None:
+        self.sig_state.emit(state)
+
+    def on_models(self, done: int, total: int, what: str) -> None:
+        self.sig_models.emit(done, total, what)
+
+    def on_ready(self, summary: str) -> None:
+        self.sig_ready.emit(summary)
+
+    def on_failed(self, message: str) -> None:
+        self.sig_failed.emit(message)
+
+    def on_audio(self, ok: bool, message: str) -> None:
+        self.sig_audio.emit(ok, message)
+
+    def on_transcript(self, turn_id: str, text: str) -> None:
+        self.sig_transcript.emit(turn_id, text)
+
+    def on_saved(self, turn_id: str, message_id: int) -> None:
+        self.sig_saved.emit(turn_id, message_id)
+
+    def on_token(self, turn_id: str, text: str) -> None:
+        self.sig_token.emit(turn_id, text)
+
+    def on_chunk(self, chunk: AudioChunk, offset_s: float) -> None:
+        self.sig_chunk.emit(chunk, offset_s)
+
+    def on_finished(self, event: TurnFinished) -> None:
+        self.sig_finished.emit(event)
+
+    def on_notice(self, level: str, message: str) -> None:
+        self.sig_notice.emit(level, message)
+
+    def on_conversations(self, conversations: Any) -> None:
+        self.sig_conversations.emit(conversations)
+
+    def on_conversation(self, conversation: Any) -> None:
+        self.sig_conversation.emit(conversation)
+
+    def on_search(self, query: str, hits: Any) -> None:
+        self.sig_search.emit(query, hits)
+
+    def on_deleted(self, conversation_id: int, title: str) -> None:
+        self.sig_deleted.emit(conversation_id, title)
+
+    def on_hands_free(self, on: bool) -> None:
+        self.sig_hands_free.emit(on)
+
+    def on_error(self, message: str) -> None:
+        self.sig_error.emit(message)
+
+    def on_sync(self, enabled: bool, status: Any) -> None:
+        self.sig_sync.emit(enabled, status)
 
     # ---- Qt -> core ----
     def start(self) -> None:
@@ -140,10 +199,12 @@ class CoreBridge(QObject):
             case _:
                 raise TypeError(f"unknown command {command!r}")
 
-    def call(self, coro: Any) -> Future[Any]:
-        """Run a session coroutine on the core loop for a panel that handles the result itself
-        (``app.ui.jobs``); failures are returned through the future, not shown as ``sig_error``."""
-        future = self.runner.submit(coro)
+    def ask(self, request: StudioRequest, *, cancel: threading.Event | None = None,
+            progress: Callable[[Any], None] | None = None) -> Future[Any]:
+        """Hand a copy-studio request to the core; the future holds its answer (or its error: not shown as
+        ``sig_error``, the asking panel shows it). ``cancel`` stops a generation or rewrite at its next token;
+        ``progress`` gets each candidate variant, on the LLM's worker thread."""
+        future = self.runner.submit(self.studio.handle(request, cancel=cancel, progress=progress))
         self._calls.add(future)
         future.add_done_callback(self._calls.discard)
         return future
@@ -168,6 +229,11 @@ class CoreBridge(QObject):
         """The speaker clock: seconds of speech the user has heard (the avatar's master clock)."""
         sink = self.session.sink
         return sink.audible_time() if sink is not None else 0.0
+
+    @property
+    def data_dir(self) -> Path:
+        """The data folder (history, avatars, clips)."""
+        return Path(self.session.data_dir)
 
     @property
     def voice_ok(self) -> bool:

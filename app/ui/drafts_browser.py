@@ -2,8 +2,9 @@
 highlighted hits, a starred-only filter, open, star and delete with undo.
 
 Like the chat sidebar: a search box (debounced) over the store's full-text index, results with the
-matched words highlighted. Every read and write runs through the session's I/O worker
-(``Session.run_io``) as a :func:`app.ui.jobs.core_job`; only the answers are shown here. Long lists come
+matched words highlighted. Every read and write is a request to the studio service
+(:mod:`app.studio.requests`, through ``bridge.ask`` as a :func:`app.ui.jobs.request_job`), answered on the
+session's I/O worker; only the answers are shown here. Long lists come
 a page at a time ("Show more").
 """
 
@@ -32,7 +33,9 @@ from PySide6.QtWidgets import (
 
 from app.store.drafts import MARK_END, MARK_START
 from app.studio import get_type
-from app.ui.jobs import Job, core_job
+from app.studio import requests as rq
+from app.studio.service import DraftPage
+from app.ui.jobs import Job, request_job
 from app.ui.sidebar import HIT_STYLE
 
 log = logging.getLogger(__name__)
@@ -187,20 +190,10 @@ class DraftsBrowser(QWidget):
         delete_key.activated.connect(lambda: self._with_selected(self.delete))
 
     # ---- background work ----
-    def _job(self, name: str, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> Job:
-        session = self.bridge.session
-
-        def make(_job: Job) -> Any:
-            return session.run_io(fn)
-
-        job = core_job(self.bridge, name, make, on_done=on_done, on_failed=self._failed)
+    def _job(self, name: str, request: rq.StudioRequest, on_done: Callable[[Any], None]) -> Job:
+        job = request_job(self.bridge, name, request, on_done=on_done, on_failed=self._failed)
         self.jobs = [j for j in self.jobs if not j.finished] + [job]
         return job
-
-    def _drafts(self) -> Any:
-        from app.store.drafts import DraftStore
-
-        return DraftStore(self.bridge.session.store)
 
     def _failed(self, message: str) -> None:
         self.error.setText(message)
@@ -214,35 +207,21 @@ class DraftsBrowser(QWidget):
         generation = self._generation
         query = self.search_box.text().strip()
         starred = self.starred.isChecked()
-
-        def read() -> tuple[list[Any], int]:
-            drafts = self._drafts()
-            if query:
-                return drafts.search(query, limit=PAGE, favourites_only=starred), -1
-            return drafts.list_summaries(PAGE, favourites_only=starred), drafts.count_drafts(favourites_only=starred)
-
-        return self._job("Reading the drafts", read,
-                         lambda result: self._show(generation, query, starred, result, append=False))
+        return self._job("Reading the drafts", rq.BrowseDrafts(query, starred, PAGE),
+                         lambda page: self._show(generation, query, starred, page, append=False))
 
     def load_more(self) -> Job | None:
         if self.searching or self.loaded >= self.total:
             return None
         generation, offset, starred = self._generation, self.loaded, self.starred_only
-
-        def read() -> tuple[list[Any], int]:
-            drafts = self._drafts()
-            return (drafts.list_summaries(PAGE, offset, favourites_only=starred),
-                    drafts.count_drafts(favourites_only=starred))
-
         self.more_button.setEnabled(False)
-        return self._job("Reading more drafts", read,
-                         lambda result: self._show(generation, "", starred, result, append=True))
+        return self._job("Reading more drafts", rq.BrowseDrafts("", starred, PAGE, offset),
+                         lambda page: self._show(generation, "", starred, page, append=True))
 
-    def _show(self, generation: int, query: str, starred: bool, result: tuple[list[Any], int], *,
-              append: bool) -> None:
+    def _show(self, generation: int, query: str, starred: bool, page: DraftPage, *, append: bool) -> None:
         if generation != self._generation:
             return  # the user typed on or changed the filter: a newer answer is coming
-        rows, total = result
+        rows, total = page.rows, page.total
         self.error.hide()
         self.query, self.starred_only, self.searching = query, starred, bool(query)
         if not append:
@@ -364,24 +343,18 @@ class DraftsBrowser(QWidget):
         return self.set_star(draft_id, not bool(item.data(STAR_ROLE)))
 
     def set_star(self, draft_id: int, on: bool) -> Job:
-        def save() -> None:
-            self._drafts().set_favourite(draft_id, on)
-
         def done(_none: None) -> None:
             self.sig_starred.emit(draft_id, on)
             self.refresh()
 
-        return self._job("Starring the draft", save, done)
+        return self._job("Starring the draft", rq.StarDraft(draft_id, on), done)
 
     def delete(self, draft_id: int) -> Job:
         """Move a draft to the trash; the undo bar offers to bring it back for 10 seconds."""
         item = self.item_for(draft_id)
         title = str(item.data(TITLE_ROLE)) if item is not None else f"draft {draft_id}"
-
-        def delete() -> None:
-            self._drafts().delete_draft(draft_id)
-
-        return self._job("Deleting the draft", delete, lambda _none: self._was_deleted(draft_id, title))
+        return self._job("Deleting the draft", rq.DeleteDraft(draft_id),
+                         lambda _none: self._was_deleted(draft_id, title))
 
     def _was_deleted(self, draft_id: int, title: str) -> None:
         self._deleted = (draft_id, title)
@@ -399,9 +372,6 @@ class DraftsBrowser(QWidget):
         self._deleted = None
         self.undo_button.setEnabled(False)
 
-        def restore() -> None:
-            self._drafts().restore_draft(draft_id)
-
         def done(_none: None) -> None:
             self._undo_timer.stop()
             self.undo_bar.hide()
@@ -409,7 +379,7 @@ class DraftsBrowser(QWidget):
             self.refresh()
 
         self.undo_label.setText(f"Bringing back “{title}”…")
-        return self._job("Restoring the draft", restore, done)
+        return self._job("Restoring the draft", rq.RestoreDraft(draft_id), done)
 
 
 __all__ = ["PAGE", "DraftsBrowser", "entry_html", "marked", "when"]

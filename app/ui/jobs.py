@@ -2,8 +2,9 @@
 
 Three kinds, all answered on the UI thread through a :class:`Job`'s queued signals:
 
-- :func:`core_job` runs a coroutine of the Qt-free session on the core loop (``bridge.call``); the
-  copy studio uses it so its LLM calls queue on the LLM's own worker (``Session.run_llm``).
+- :func:`request_job` hands a copy-studio request (:mod:`app.studio.requests`) to the core through
+  ``bridge.ask``; its LLM steps queue on the LLM's own worker (``Session.run_llm``), its store steps
+  on the session's I/O worker.
 - :func:`thread_job` runs a plain function in a small thread pool; for work that needs no engine
   (reading analytics with its own SQLite connection, finding a face in a photo).
 - :func:`worker_job` is a thread job whose function gets the :class:`Job`, to report progress and
@@ -109,12 +110,12 @@ def _connect(job: Job, on_done: Callback, on_failed: Callback, on_progress: Call
             signal.connect(slot)
 
 
-def core_job(bridge: Any, name: str, make: Callable[[Job], Any], *, on_done: Callback = None,
-             on_failed: Callback = None, on_progress: Callback = None, on_cancelled: Callback = None) -> Job:
-    """Run ``make(job)`` (a coroutine of the session) on the core loop."""
+def request_job(bridge: Any, name: str, request: Any, *, on_done: Callback = None, on_failed: Callback = None,
+                on_progress: Callback = None, on_cancelled: Callback = None) -> Job:
+    """Ask the core ``request`` (``bridge.ask``); the job's Cancel reaches the request's model calls."""
     job = Job(name)
     _connect(job, on_done, on_failed, on_progress, on_cancelled)
-    return job._watch(bridge.call(make(job)))
+    return job._watch(bridge.ask(request, cancel=job.cancel_event, progress=job.progress))
 
 
 def thread_job(name: str, fn: Callable[..., Any], *args: Any, on_done: Callback = None, on_failed: Callback = None,

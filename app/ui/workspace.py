@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 
 from app.ui import commands as cmd
 from app.ui.dashboard import DashboardPanel
-from app.ui.studio_panel import StudioPanel
+from app.ui.studio import StudioPanel
 from app.ui.sync_ui import SyncIndicator
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from app.store import Store
 from app.store.drafts import DraftStore
 from app.studio import Brief, evaluate
 from app.studio.library import save_variants
-from app.ui.studio_panel import StudioPanel
+from app.ui.studio import StudioPanel
 from engines.avatar.character import CartoonAvatar
 from engines.avatar.visemes import REST
 from tests.ui.studio_window import open_studio
@@ -111,7 +111,7 @@ def test_a_card_becomes_a_clip_of_the_users_photo_avatar(qtbot, ui_env: Path, tm
     asked = choose_path(monkeypatch, out)
     on_qt_thread = watch_qt_thread(monkeypatch)
     opened: list[str] = []
-    monkeypatch.setattr("app.ui.studio_panel.QDesktopServices.openUrl",
+    monkeypatch.setattr("app.ui.studio.clip_bar.QDesktopServices.openUrl",
                         lambda url: opened.append(url.toLocalFile()) or True)
     progress: list[int] = []
 

@@ -22,7 +22,7 @@ from app.studio import Brief, evaluate
 from app.studio.library import save_variants, save_voice
 from app.studio.voice import BrandVoice
 from app.ui.drafts_browser import PAGE
-from app.ui.studio_panel import BRIEF_TAB, DRAFTS_TAB, StudioPanel
+from app.ui.studio import BRIEF_TAB, DRAFTS_TAB, StudioPanel
 from tests.ui.studio_window import open_studio
 
 COFFEE = Brief(type="slogan", product="Brightside Coffee", audience="commuters",

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.studio import BrandVoice, Brief, evaluate
-from app.ui.studio_panel import VariantCard
+from app.ui.studio import VariantCard
 from tests.ui.conftest import NoAudio
 
 pytestmark = pytest.mark.real_models
