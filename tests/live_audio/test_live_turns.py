@@ -4,7 +4,8 @@ The user speaks into the microphone sink with `paplay`; what Visage says is reco
 monitor with `parec`. Voices are espeak-ng's (not the app's own Piper voice). Cases: a hands-free turn; talking
 over a long reply (playback stops on the speakers; how fast is bench/barge_in.py's job; the question is answered
 whole, the reply is stored as heard and marked interrupted); a typed turn talked over; and the same with an
-echo path (the speakers heard by the microphone at -10 dB, 80 ms): Visage never answers its own voice and barge-in still works.
+echo path (the speakers heard by the microphone at -10 dB, 80 ms):
+Visage never answers its own voice and barge-in still works.
 """
 
 from __future__ import annotations
