@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import StorageError
+from app.store.db import now_iso
 from app.store.outbox import OutboxEvent
 from app.sync.client import SyncClient
 from app.sync.errors import SyncPermanent, SyncRetryable
@@ -179,7 +180,7 @@ class SyncWorker:
             self.outbox.record_failure(ids, err.message)
             raise
         self.outbox.acknowledge(ids)
-        self.outbox.set_state(STATE_LAST_SUCCESS, _now_iso())
+        self.outbox.set_state(STATE_LAST_SUCCESS, now_iso())
         self._sent += len(ids)
         log.debug("sync: sent %d events (%s new, %s already there)", len(ids), answer.get("accepted"),
                   answer.get("duplicates"))
@@ -237,8 +238,3 @@ class SyncWorker:
         except Exception:
             log.exception("sync status callback failed")
 
-
-def _now_iso() -> str:
-    from app.store.history import now_iso
-
-    return now_iso()

@@ -49,7 +49,8 @@ def test_event_and_message_roll_back_together(store: Store) -> None:
     """A failure after the event row was written (inside the same transaction) leaves neither behind."""
     store.set_events_enabled(True)
     cid = store.create_conversation()
-    store._db.execute("CREATE TRIGGER boom AFTER INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with store.database.writing("add a failing trigger") as db:
+        db.execute("CREATE TRIGGER boom AFTER INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     with pytest.raises(Exception, match="disk full"):
         store.add_message(cid, "user", "lost together")
     assert store.outbox.count() == 0
