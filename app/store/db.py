@@ -8,6 +8,10 @@ and works through its two public doors:
 
 The connection is shared by the threads of the app (the voice pipeline writes from a worker) and
 guarded by the lock, so there is one writer at a time for the whole database.
+
+Write hooks (``set_write_hook``) let a layer above the store add rows to the transaction of a change
+it does not own: sync registers one that queues a usage event with each saved message, so the event
+lands in the same transaction without the conversation repository knowing about analytics.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +31,7 @@ from sqlite_utils import Database as Handle
 from app.core import paths
 from app.core.errors import StorageError
 from app.store.failures import os_error, sqlite_error
+from app.store.records import MessageSaved
 from app.store.schema import migrate
 
 logger = logging.getLogger(__name__)
@@ -34,7 +39,11 @@ logger = logging.getLogger(__name__)
 #: How long a write waits for another process (a second Visage, the CLI) to release the database.
 BUSY_TIMEOUT_MS = 5000
 
-__all__ = ["BUSY_TIMEOUT_MS", "Database", "Handle", "HasDatabase", "now_iso"]
+#: Called inside the transaction that saved the message; it may write with the handle it is given.
+#: An exception it raises rolls the whole transaction back (the message is not saved either).
+WriteHook = Callable[[Handle, MessageSaved], None]
+
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "Handle", "HasDatabase", "WriteHook", "now_iso"]
 
 
 def now_iso() -> str:
@@ -48,6 +57,7 @@ class Database:
         self._path = Path(db_path).expanduser()
         self._lock = threading.RLock()
         self._closed = False
+        self._hooks: dict[str, WriteHook] = {}
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -109,6 +119,21 @@ class Database:
                     yield self._handle
             except sqlite3.Error as exc:
                 raise sqlite_error(exc, self._path, doing) from exc
+
+    # -- write hooks ------------------------------------------------------------------------------
+
+    def set_write_hook(self, name: str, hook: WriteHook | None) -> None:
+        """Register ``hook`` under ``name`` (replacing one of that name), or remove it with ``None``."""
+        with self._lock:
+            if hook is None:
+                self._hooks.pop(name, None)
+            else:
+                self._hooks[name] = hook
+
+    def message_saved(self, handle: Handle, saved: MessageSaved) -> None:
+        """Run the write hooks for a message just saved; call it inside the ``writing`` block that saved it."""
+        for hook in list(self._hooks.values()):
+            hook(handle, saved)
 
     # -- lifetime ---------------------------------------------------------------------------------
 

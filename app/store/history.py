@@ -18,8 +18,7 @@ from app.core.errors import ConfigError, NotFoundError
 from app.store import export as exporting
 from app.store.db import Database, Handle, HasDatabase, now_iso
 from app.store.fts import fts_query
-from app.store.outbox import enqueue, message_event
-from app.store.records import ROLES, Conversation, ConversationSummary, SearchHit, StoredMessage
+from app.store.records import ROLES, Conversation, ConversationSummary, MessageSaved, SearchHit, StoredMessage
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +48,11 @@ class Conversations:
 
     def __init__(self, database: HasDatabase) -> None:
         self._database: Database = database.database
-        #: queue a usage event in the outbox with every change (sync with analytics on; off by default)
-        self._events_enabled = False
 
     @property
     def database(self) -> Database:
         """The database this repository reads and writes (shared with the other repositories)."""
         return self._database
-
-    def set_events_enabled(self, enabled: bool) -> None:
-        """Queue a usage event (no text) in the same transaction as each saved message, for opt-in sync."""
-        self._events_enabled = bool(enabled)
 
     def _live_row(self, db: Handle, conversation_id: int) -> tuple[Any, ...]:
         """The conversation row, or NotFoundError if it never existed or sits in the trash."""
@@ -109,7 +102,7 @@ class Conversations:
         """Save one message; it is committed (and searchable) when this returns.
 
         ``incomplete``: a reply still streaming, saved so far; :meth:`update_message` finishes it in place
-        (its analytics event is sent then, once).
+        (the database's write hooks hear of it then, once).
 
         ``supersede_from`` (regenerate, edit-and-resend): the message with that id and every later one in the
         conversation are hidden as replaced, in the same transaction as this message is saved, so the
@@ -138,9 +131,9 @@ class Conversations:
                  int(bool(incomplete))],
             )
             message_id = int(cur.lastrowid or 0)
-            if self._events_enabled and not incomplete:
-                kind, props, latency_ms = message_event(role, interrupted, timings or {})
-                enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
+            if not incomplete:
+                self._database.message_saved(db, MessageSaved(conversation_id, message_id, role, bool(interrupted),
+                                                              dict(timings or {}), stamp))
             new_title = title_from_text(text) if title is None and role == "user" else None
             if new_title is not None:
                 db.execute(
@@ -169,17 +162,18 @@ class Conversations:
             )
         stamp = now_iso()
         with self._database.writing("save the reply") as db:
-            row = db.execute("SELECT role, incomplete FROM messages WHERE id = ?", [message_id]).fetchone()
+            row = db.execute("SELECT role, incomplete, conversation_id FROM messages WHERE id = ?",
+                             [message_id]).fetchone()
             if row is None:
                 raise NotFoundError(f"Message {message_id} does not exist.", hint="Reopen the conversation.")
-            role, was_incomplete = row
+            role, was_incomplete, conversation_id = row
             db.execute(
                 "UPDATE messages SET text = ?, interrupted = ?, incomplete = ?, timings = ? WHERE id = ?",
                 [text, int(bool(interrupted)), int(bool(incomplete)), _timings_json(timings), message_id],
             )
-            if self._events_enabled and was_incomplete and not incomplete:
-                kind, props, latency_ms = message_event(role, interrupted, timings or {})
-                enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
+            if was_incomplete and not incomplete:
+                self._database.message_saved(db, MessageSaved(int(conversation_id), message_id, role,
+                                                              bool(interrupted), dict(timings or {}), stamp))
 
     def _supersede(self, db: Handle, conversation_id: int, message_id: int, stamp: str) -> None:
         row = db.execute(

@@ -2,8 +2,10 @@
 
 An event is written IN THE SAME TRANSACTION as the change that caused it (``enqueue`` takes the
 open transaction's ``db``), so a saved message always has its event and a rolled-back one never
-does. The sync worker (``app.sync.worker``) reads batches in order, sends them and deletes what the
-server acknowledged; nothing is deleted before that, so events survive crashes and restarts.
+does: :meth:`Outbox.queue_message_events` registers a write hook on the ``Database`` that the
+conversation repository runs inside the transaction of each saved message (it knows nothing of sync).
+The sync worker (``app.sync.worker``) reads batches in order, sends them and deletes what the server
+acknowledged; nothing is deleted before that, so events survive crashes and restarts.
 
 Privacy: payloads carry counts, roles, flags and timings — never message or draft text. ``enqueue``
 refuses string values longer than :data:`MAX_STRING` as a guard against text slipping in.
@@ -20,12 +22,15 @@ from typing import Any
 
 from app.core.errors import ConfigError
 from app.store.db import Database, Handle, HasDatabase, now_iso
+from app.store.records import MessageSaved
 
 #: longest string value an event payload may carry (ids, roles, content types — not text)
 MAX_STRING = 64
 #: event kinds the store itself produces
 MESSAGE_EVENT = "message"
 TURN_EVENT = "turn"
+#: the name of the outbox's write hook on the database
+MESSAGE_EVENTS_HOOK = "outbox.message_events"
 
 Scalar = str | int | float | bool | None
 
@@ -98,11 +103,22 @@ def message_event(
     return (TURN_EVENT if role == "assistant" else MESSAGE_EVENT), props, latency
 
 
+def queue_message_event(db: Handle, saved: MessageSaved) -> None:
+    """The write hook: a usage event (role, flags, timings; no text) in the transaction that saved ``saved``."""
+    kind, props, latency_ms = message_event(saved.role, saved.interrupted, saved.timings)
+    enqueue(db, kind, props, created_at=saved.created_at, latency_ms=latency_ms)
+
+
 class Outbox:
     """The outbox and the sync state of one database, sharing its connection, lock and transactions."""
 
     def __init__(self, database: HasDatabase) -> None:
         self._database: Database = database.database
+
+    def queue_message_events(self, enabled: bool) -> None:
+        """With ``enabled``, each saved message queues a usage event (no text) in its own transaction; off by
+        default (opt-in sync with analytics sharing turns it on). Lasts while the database is open."""
+        self._database.set_write_hook(MESSAGE_EVENTS_HOOK, queue_message_event if enabled else None)
 
     def add(self, kind: str, props: Mapping[str, Any] | None = None, *, latency_ms: float | None = None) -> str:
         """Queue an event on its own (for changes that have no row of their own, e.g. a CLI action)."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import StorageError
-from app.store.db import now_iso
-from app.store.outbox import OutboxEvent
+from app.store.db import HasDatabase, now_iso
+from app.store.outbox import Outbox, OutboxEvent
 from app.sync.client import SyncClient
 from app.sync.errors import SyncPermanent, SyncRetryable
 
@@ -83,7 +83,7 @@ def to_wire(event: OutboxEvent, client_id: str) -> dict[str, Any]:
 class SyncWorker:
     def __init__(
         self,
-        store: Any,
+        store: HasDatabase,
         client_factory: Callable[[], SyncClient],
         *,
         batch_size: int = 100,
@@ -92,7 +92,7 @@ class SyncWorker:
         on_status: Callable[[SyncStatus], None] | None = None,
     ) -> None:
         self.store = store
-        self.outbox = store.outbox
+        self.outbox = Outbox(store)
         self._client_factory = client_factory
         self._client: SyncClient | None = None
         self.batch_size = batch_size
