@@ -61,7 +61,7 @@ def start_server(port: int, url: str, log: Path) -> subprocess.Popen[bytes]:
 
 def saves_per_s(path: Path, n: int, events: bool) -> float:
     with Store(path) as store:
-        store.set_events_enabled(events)
+        store.outbox.queue_message_events(events)
         cid = store.create_conversation()
         started = time.perf_counter()
         for i in range(n):
@@ -130,7 +130,7 @@ def main() -> None:
 
     client_db = tmp / "client.db"
     with Store(client_db) as store:
-        store.set_events_enabled(True)
+        store.outbox.queue_message_events(True)
         cid = store.create_conversation()
         for i in range(args.events):
             store.add_message(cid, "assistant", f"reply {i}", timings={"first_audio_s": 0.5 + (i % 100) / 200})

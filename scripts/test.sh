@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-logo --no-cache  # the import layers in .importlinter
 exec .venv/bin/python -m pytest "$@"

@@ -99,8 +99,8 @@ class EnergyVAD:
         return _info("vad", "energy")
 
 
-class MemoryStore:
-    """Just the two calls the pipeline makes, kept in lists."""
+class FakeHistory:
+    """A fake conversation history: the calls the pipeline makes (create, add, update a message), kept in lists."""
 
     def __init__(self) -> None:
         self.conversations: list[int] = []

@@ -1,7 +1,7 @@
 """Copy-studio drafts, their versions, and the briefs they came from.
 
-``DraftStore`` shares the ``Store``'s connection and lock (one writer for the whole database):
-build it from an open store, ``DraftStore(store)``. Each write is one committed transaction.
+``Drafts(database)`` shares the ``Database``'s connection and lock (one writer for the whole database).
+Each write is one committed transaction.
 A draft's current text is the text of its newest version; every edit or rewrite adds a version,
 so history is never overwritten. Fields and analyses are kept as JSON text: the studio layer
 (``app.studio``) turns them back into its models.
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import ConfigError, NotFoundError
+from app.store.db import Database, HasDatabase, now_iso
 from app.store.fts import fts_query
-from app.store.history import Store, now_iso
 
 _SNIPPET_TOKENS = 16
 MARK_START, MARK_END = "\x02", "\x03"
@@ -106,22 +106,22 @@ def _json(value: Any, what: str) -> str:
                           hint="Pass plain strings, numbers, lists and dicts.") from err
 
 
-class DraftStore:
+class Drafts:
     """Drafts, versions and briefs in the history database."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, database: HasDatabase) -> None:
+        self._database: Database = database.database
 
     # -- briefs -----------------------------------------------------------------------------------
 
     def save_brief(self, type_: str, product: str, data: dict[str, Any]) -> int:
-        with self._store._writing("save the brief") as db:
+        with self._database.writing("save the brief") as db:
             cur = db.execute("INSERT INTO briefs (type, product, data, created_at) VALUES (?, ?, ?, ?)",
                              [type_, product, _json(data, "brief"), now_iso()])
             return int(cur.lastrowid or 0)
 
     def get_brief(self, brief_id: int) -> StoredBrief:
-        with self._store._reading("read the brief") as db:
+        with self._database.reading("read the brief") as db:
             row = db.execute("SELECT id, type, product, data, created_at FROM briefs WHERE id = ?",
                              [brief_id]).fetchone()
         if row is None:
@@ -150,7 +150,7 @@ class DraftStore:
         if not title:
             raise ConfigError("A draft needs a title.", hint="Give it a few words (the brief's product is used).")
         stamp = now_iso()
-        with self._store._writing("save the draft") as db:
+        with self._database.writing("save the draft") as db:
             cur = db.execute(
                 "INSERT INTO drafts (brief_id, type, title, project, voice, text, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -173,7 +173,7 @@ class DraftStore:
     ) -> int:
         """Save a new version (hand edit, rewrite) as the draft's current one; returns its number."""
         stamp = now_iso()
-        with self._store._writing("save the new version") as db:
+        with self._database.writing("save the new version") as db:
             self._live(db, draft_id)
             number = int(db.execute("SELECT coalesce(max(number), 0) + 1 FROM draft_versions WHERE draft_id = ?",
                                     [draft_id]).fetchone()[0])
@@ -192,7 +192,7 @@ class DraftStore:
         )
 
     def set_favourite(self, draft_id: int, favourite: bool = True) -> None:
-        with self._store._writing("star the draft") as db:
+        with self._database.writing("star the draft") as db:
             self._live(db, draft_id)
             db.execute("UPDATE drafts SET favourite = ? WHERE id = ?", [int(bool(favourite)), draft_id])
 
@@ -200,19 +200,19 @@ class DraftStore:
         clean = " ".join(str(title).split())
         if not clean:
             raise ConfigError("A draft title cannot be empty.", hint="Give a title with at least one word.")
-        with self._store._writing("rename the draft") as db:
+        with self._database.writing("rename the draft") as db:
             self._live(db, draft_id)
             db.execute("UPDATE drafts SET title = ? WHERE id = ?", [clean, draft_id])
 
     def delete_draft(self, draft_id: int) -> None:
         """Move a draft to the trash (hidden from lists, search and export)."""
-        with self._store._writing("delete the draft") as db:
+        with self._database.writing("delete the draft") as db:
             self._live(db, draft_id)
             db.execute("UPDATE drafts SET deleted_at = ? WHERE id = ?", [now_iso(), draft_id])
 
     def restore_draft(self, draft_id: int) -> None:
         """Take a deleted draft out of the trash (undo of :meth:`delete_draft`); a live draft is left as it is."""
-        with self._store._writing("restore the draft") as db:
+        with self._database.writing("restore the draft") as db:
             cur = db.execute("UPDATE drafts SET deleted_at = NULL WHERE id = ?", [draft_id])
             if cur.rowcount == 0:
                 raise NotFoundError(f"There is no draft {draft_id} to restore.",
@@ -228,7 +228,7 @@ class DraftStore:
     # -- reading ------------------------------------------------------------------------------------
 
     def get_draft(self, draft_id: int) -> StoredDraft:
-        with self._store._reading("read the draft") as db:
+        with self._database.reading("read the draft") as db:
             return self._draft(db, draft_id)
 
     def _draft(self, db: Any, draft_id: int) -> StoredDraft:
@@ -259,7 +259,7 @@ class DraftStore:
         if project is not None:
             where.append("project = ?")
             args.append(project)
-        with self._store._reading("list the drafts") as db:
+        with self._database.reading("list the drafts") as db:
             ids = [r[0] for r in db.execute(
                 f"SELECT id FROM drafts WHERE {' AND '.join(where)}"
                 " ORDER BY favourite DESC, updated_at DESC, id DESC LIMIT ?", [*args, limit]).fetchall()]
@@ -271,7 +271,7 @@ class DraftStore:
         if limit < 0 or offset < 0:
             raise ConfigError("limit and offset cannot be negative.", hint="Pass 0 or a positive number.")
         star = " AND d.favourite = 1" if favourites_only else ""
-        with self._store._reading("list the drafts") as db:
+        with self._database.reading("list the drafts") as db:
             rows = db.execute(
                 "SELECT d.id, d.type, d.title, d.favourite, substr(d.text, 1, 200), d.created_at, d.updated_at,"
                 " (SELECT count(*) FROM draft_versions v WHERE v.draft_id = d.id),"
@@ -286,18 +286,18 @@ class DraftStore:
     def count_drafts(self, *, favourites_only: bool = False) -> int:
         """How many drafts are not in the trash (only starred ones with ``favourites_only``)."""
         star = " AND favourite = 1" if favourites_only else ""
-        with self._store._reading("count the drafts") as db:
+        with self._database.reading("count the drafts") as db:
             return int(db.execute(f"SELECT count(*) FROM drafts WHERE deleted_at IS NULL{star}").fetchone()[0])
 
     def drafts_of_brief(self, brief_id: int) -> list[StoredDraft]:
         """The drafts made from one brief (one generation's variants), oldest first, trash left out."""
-        with self._store._reading("read the drafts") as db:
+        with self._database.reading("read the drafts") as db:
             ids = [r[0] for r in db.execute(
                 "SELECT id FROM drafts WHERE brief_id = ? AND deleted_at IS NULL ORDER BY id", [brief_id]).fetchall()]
             return [self._draft(db, i) for i in ids]
 
     def drafts(self, ids: Sequence[int]) -> list[StoredDraft]:
-        with self._store._reading("read the drafts") as db:
+        with self._database.reading("read the drafts") as db:
             return [self._draft(db, i) for i in ids]
 
     def search(self, query: str, limit: int = 50, *, favourites_only: bool = False) -> list[DraftHit]:
@@ -306,7 +306,7 @@ class DraftStore:
         if match is None or limit <= 0:
             return []
         star = " AND d.favourite = 1" if favourites_only else ""
-        with self._store._reading("search the drafts") as db:
+        with self._database.reading("search the drafts") as db:
             rows = db.execute(
                 "SELECT d.id, d.title, d.type,"
                 f" snippet(drafts_fts, -1, '[', ']', '…', {_SNIPPET_TOKENS}), d.favourite, d.updated_at,"
@@ -322,9 +322,14 @@ class DraftStore:
         match = fts_query(query)
         if match is None or limit <= 0:
             return []
-        with self._store._reading("search the briefs") as db:
+        with self._database.reading("search the briefs") as db:
             rows = db.execute(
                 "SELECT b.id, b.type, b.product, b.data, b.created_at FROM briefs_fts"
                 " JOIN briefs b ON b.id = briefs_fts.rowid WHERE briefs_fts MATCH ?"
                 " ORDER BY briefs_fts.rank LIMIT ?", [match, limit]).fetchall()
         return [StoredBrief(id=r[0], type=r[1], product=r[2], data=json.loads(r[3]), created_at=r[4]) for r in rows]
+
+
+#: The old name (it took the ``Store``; a ``Store`` still works, as does a ``Database``). Kept while the studio,
+#: session and UI callers move to ``Drafts`` (issue 12 parts 1-3); no new code should use it.
+DraftStore = Drafts

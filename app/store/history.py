@@ -1,8 +1,8 @@
-"""The conversation history: one SQLite database, one connection, one writer at a time.
+"""The conversation history: conversations and their messages, with full-text search, soft delete and export.
 
-Every write is one transaction, committed before the method returns, so a crash never loses a
-message that was reported saved and never leaves half of one behind. The connection is shared by
-the threads of the app (the voice pipeline writes from a worker) and guarded by a lock.
+``Conversations(database)`` is the repository; it works through the ``Database``'s public ``reading`` /
+``writing`` (``app.store.db``). Every write is one transaction, committed before the method returns, so
+a crash never loses a message that was reported saved and never leaves half of one behind.
 """
 
 from __future__ import annotations
@@ -10,25 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
-from sqlite_utils import Database
-
-from app.core import paths
-from app.core.errors import ConfigError, NotFoundError, StorageError
+from app.core.errors import ConfigError, NotFoundError
 from app.store import export as exporting
-from app.store.failures import os_error, sqlite_error
+from app.store.db import Database, Handle, HasDatabase, now_iso
 from app.store.fts import fts_query
-from app.store.outbox import Outbox, enqueue, message_event
-from app.store.records import ROLES, Conversation, ConversationSummary, SearchHit, StoredMessage
-from app.store.schema import migrate
+from app.store.records import ROLES, Conversation, ConversationSummary, MessageSaved, SearchHit, StoredMessage
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +26,7 @@ logger = logging.getLogger(__name__)
 UNTITLED = "New conversation"
 #: Titles taken from the first user message are cut to about this many characters.
 TITLE_CHARS = 60
-#: How long a write waits for another process (a second Visage, the CLI) to release the database.
-BUSY_TIMEOUT_MS = 5000
 _SNIPPET_TOKENS = 16
-
-
-def now_iso() -> str:
-    """The current time as ISO-8601 UTC with microseconds (sorts as text)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def title_from_text(text: str, limit: int = TITLE_CHARS) -> str | None:
@@ -60,93 +43,18 @@ def title_from_text(text: str, limit: int = TITLE_CHARS) -> str | None:
     return cut.rstrip(" ,.;:!?-") + "…"
 
 
-class Store:
+class Conversations:
     """Conversations and their messages, with full-text search, soft delete and export."""
 
-    def __init__(self, db_path: Path) -> None:
-        self._path = Path(db_path).expanduser()
-        self._lock = threading.RLock()
-        self._closed = False
-        #: queue a usage event in the outbox with every change (sync with analytics on; off by default)
-        self._events_enabled = False
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise os_error(exc, self._path, "create the data folder") from exc
-        if self._path.is_dir():
-            raise StorageError(
-                f"Could not open the history database: {self._path} is a folder.",
-                hint="Choose another data folder with --data-dir or the VISAGE_DATA_DIR environment variable.",
-            )
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = sqlite3.connect(str(self._path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                logger.warning("SQLite refused WAL mode for %s (journal_mode=%s)", self._path, mode)
-            conn.execute("PRAGMA synchronous = FULL")
-            self._db = Database(conn, execute_plugins=False)
-            migrate(self._db)
-        except sqlite3.Error as exc:
-            if conn is not None:
-                conn.close()
-            raise sqlite_error(exc, self._path, "open the history database") from exc
-        except OSError as exc:
-            if conn is not None:
-                conn.close()
-            raise os_error(exc, self._path, "open the history database") from exc
-        logger.debug("history store open at %s", self._path)
-
-    @classmethod
-    def open_default(cls, data_dir: Path | None = None) -> Store:
-        """The store in ``data_dir`` (default: VISAGE_DATA_DIR, else the platform's user data folder)."""
-        return cls(paths.database_file(paths.data_dir(data_dir)))
+    def __init__(self, database: HasDatabase) -> None:
+        self._database: Database = database.database
 
     @property
-    def path(self) -> Path:
-        return self._path
+    def database(self) -> Database:
+        """The database this repository reads and writes (shared with the other repositories)."""
+        return self._database
 
-    @property
-    def outbox(self) -> Outbox:
-        """The sync outbox in this database (``app.store.outbox``)."""
-        return Outbox(self)
-
-    def set_events_enabled(self, enabled: bool) -> None:
-        """Queue a usage event (no text) in the same transaction as each saved message, for opt-in sync."""
-        self._events_enabled = bool(enabled)
-
-    # -- plumbing -------------------------------------------------------------------------------
-
-    @contextmanager
-    def _reading(self, doing: str) -> Iterator[Database]:
-        with self._lock:
-            self._check_open()
-            try:
-                yield self._db
-            except sqlite3.Error as exc:
-                raise sqlite_error(exc, self._path, doing) from exc
-
-    @contextmanager
-    def _writing(self, doing: str) -> Iterator[Database]:
-        """One transaction: all of it is committed, or (on any error) none of it."""
-        with self._lock:
-            self._check_open()
-            try:
-                with self._db.atomic():
-                    yield self._db
-            except sqlite3.Error as exc:
-                raise sqlite_error(exc, self._path, doing) from exc
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StorageError(
-                "The history store was closed.",
-                hint="Open it again (Store.open_default) before using it; this is a bug in the caller.",
-            )
-
-    def _live_row(self, db: Database, conversation_id: int) -> tuple[Any, ...]:
+    def _live_row(self, db: Handle, conversation_id: int) -> tuple[Any, ...]:
         """The conversation row, or NotFoundError if it never existed or sits in the trash."""
         row = db.execute(
             "SELECT id, title, created_at, updated_at, pinned, deleted_at FROM conversations WHERE id = ?",
@@ -170,7 +78,7 @@ class Store:
         """A new, empty conversation; without a title it takes one from its first user message."""
         clean = _clean_title(title) if title is not None else None
         stamp = now_iso()
-        with self._writing("start a new conversation") as db:
+        with self._database.writing("start a new conversation") as db:
             cur = db.execute(
                 "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
                 [clean, stamp, stamp],
@@ -194,7 +102,7 @@ class Store:
         """Save one message; it is committed (and searchable) when this returns.
 
         ``incomplete``: a reply still streaming, saved so far; :meth:`update_message` finishes it in place
-        (its analytics event is sent then, once).
+        (the database's write hooks hear of it then, once).
 
         ``supersede_from`` (regenerate, edit-and-resend): the message with that id and every later one in the
         conversation are hidden as replaced, in the same transaction as this message is saved, so the
@@ -212,7 +120,7 @@ class Store:
             )
         timings_json = _timings_json(timings)
         stamp = now_iso()
-        with self._writing("save the message") as db:
+        with self._database.writing("save the message") as db:
             title = self._live_row(db, conversation_id)[1]
             if supersede_from is not None:
                 self._supersede(db, conversation_id, supersede_from, stamp)
@@ -223,9 +131,9 @@ class Store:
                  int(bool(incomplete))],
             )
             message_id = int(cur.lastrowid or 0)
-            if self._events_enabled and not incomplete:
-                kind, props, latency_ms = message_event(role, interrupted, timings or {})
-                enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
+            if not incomplete:
+                self._database.message_saved(db, MessageSaved(conversation_id, message_id, role, bool(interrupted),
+                                                              dict(timings or {}), stamp))
             new_title = title_from_text(text) if title is None and role == "user" else None
             if new_title is not None:
                 db.execute(
@@ -253,20 +161,21 @@ class Store:
                 hint="Pass the text the user said or heard.",
             )
         stamp = now_iso()
-        with self._writing("save the reply") as db:
-            row = db.execute("SELECT role, incomplete FROM messages WHERE id = ?", [message_id]).fetchone()
+        with self._database.writing("save the reply") as db:
+            row = db.execute("SELECT role, incomplete, conversation_id FROM messages WHERE id = ?",
+                             [message_id]).fetchone()
             if row is None:
                 raise NotFoundError(f"Message {message_id} does not exist.", hint="Reopen the conversation.")
-            role, was_incomplete = row
+            role, was_incomplete, conversation_id = row
             db.execute(
                 "UPDATE messages SET text = ?, interrupted = ?, incomplete = ?, timings = ? WHERE id = ?",
                 [text, int(bool(interrupted)), int(bool(incomplete)), _timings_json(timings), message_id],
             )
-            if self._events_enabled and was_incomplete and not incomplete:
-                kind, props, latency_ms = message_event(role, interrupted, timings or {})
-                enqueue(db, kind, props, created_at=stamp, latency_ms=latency_ms)
+            if was_incomplete and not incomplete:
+                self._database.message_saved(db, MessageSaved(int(conversation_id), message_id, role,
+                                                              bool(interrupted), dict(timings or {}), stamp))
 
-    def _supersede(self, db: Database, conversation_id: int, message_id: int, stamp: str) -> None:
+    def _supersede(self, db: Handle, conversation_id: int, message_id: int, stamp: str) -> None:
         row = db.execute(
             "SELECT conversation_id FROM messages WHERE id = ? AND superseded_at IS NULL", [message_id]
         ).fetchone()
@@ -282,18 +191,18 @@ class Store:
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         clean = _clean_title(title)
-        with self._writing("rename the conversation") as db:
+        with self._database.writing("rename the conversation") as db:
             self._live_row(db, conversation_id)
             db.execute("UPDATE conversations SET title = ? WHERE id = ?", [clean, conversation_id])
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
-        with self._writing("pin the conversation") as db:
+        with self._database.writing("pin the conversation") as db:
             self._live_row(db, conversation_id)
             db.execute("UPDATE conversations SET pinned = ? WHERE id = ?", [int(bool(pinned)), conversation_id])
 
     def delete_conversation(self, conversation_id: int) -> None:
         """Move a conversation to the trash: hidden everywhere, restorable until purged."""
-        with self._writing("delete the conversation") as db:
+        with self._database.writing("delete the conversation") as db:
             row = db.execute("SELECT deleted_at FROM conversations WHERE id = ?", [conversation_id]).fetchone()
             if row is None:
                 raise NotFoundError(
@@ -305,7 +214,7 @@ class Store:
 
     def restore_conversation(self, conversation_id: int) -> None:
         """Take a deleted conversation out of the trash (undo of delete_conversation)."""
-        with self._writing("restore the conversation") as db:
+        with self._database.writing("restore the conversation") as db:
             cur = db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", [conversation_id])
             if cur.rowcount == 0:
                 raise NotFoundError(
@@ -321,7 +230,7 @@ class Store:
                 hint="Give an age in seconds, 0 or more (0 purges everything in the trash).",
             )
         cutoff = (datetime.now(UTC) - timedelta(seconds=older_than_s)).isoformat(timespec="microseconds")
-        with self._writing("purge deleted conversations") as db:
+        with self._database.writing("purge deleted conversations") as db:
             cur = db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", [cutoff])
             count = max(cur.rowcount, 0)
         if count:
@@ -333,7 +242,7 @@ class Store:
     def list_conversations(self, limit: int = 100, offset: int = 0) -> list[ConversationSummary]:
         """Pinned conversations first, then the most recently updated."""
         _check_window(limit, offset)
-        with self._reading("list the conversations") as db:
+        with self._database.reading("list the conversations") as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.created_at, c.updated_at,"
                 " (SELECT count(*) FROM messages m"
@@ -345,10 +254,10 @@ class Store:
         return [_summary(row) for row in rows]
 
     def get_conversation(self, conversation_id: int) -> Conversation:
-        with self._reading("read the conversation") as db:
+        with self._database.reading("read the conversation") as db:
             return self._conversation(db, conversation_id)
 
-    def _conversation(self, db: Database, conversation_id: int) -> Conversation:
+    def _conversation(self, db: Handle, conversation_id: int) -> Conversation:
         cid, title, created_at, updated_at, pinned, _ = self._live_row(db, conversation_id)
         rows = db.execute(
             "SELECT id, conversation_id, role, text, created_at, interrupted, timings, turn_id, incomplete"
@@ -368,7 +277,7 @@ class Store:
 
     def latest_conversation_id(self) -> int | None:
         """The most recently updated conversation not in the trash (to continue it), if any."""
-        with self._reading("find the latest conversation") as db:
+        with self._database.reading("find the latest conversation") as db:
             row = db.execute(
                 "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 1"
             ).fetchone()
@@ -384,7 +293,7 @@ class Store:
         match = fts_query(query)
         if match is None or limit == 0:
             return []
-        with self._reading("search the history") as db:
+        with self._database.reading("search the history") as db:
             message_rows = db.execute(
                 "SELECT m.id, m.conversation_id, c.title, m.role,"
                 f" snippet(messages_fts, 0, '[', ']', '…', {_SNIPPET_TOKENS}), m.created_at"
@@ -415,7 +324,7 @@ class Store:
         """The conversations (``None``: all but the deleted, oldest first) as Markdown or JSON text."""
         if fmt not in ("md", "json"):
             raise ConfigError(f"Cannot export as {fmt!r}.", hint="Choose md (Markdown) or json.")
-        with self._reading("export the history") as db:
+        with self._database.reading("export the history") as db:
             if conversation_ids is None:
                 ids = [
                     int(row[0])
@@ -429,27 +338,6 @@ class Store:
         if fmt == "md":
             return exporting.to_markdown(conversations)
         return exporting.to_json(conversations)
-
-    # -- lifetime -------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the database (safe to call twice). Everything was already committed."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                self._db.close()
-            except sqlite3.Error as exc:
-                logger.warning("closing %s failed: %s", self._path, exc)
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _clean_title(title: str) -> str:

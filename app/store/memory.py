@@ -1,7 +1,7 @@
 """Long-term memory: facts about the user that persist across conversations (user-editable).
 
-``MemoryStore(store)`` shares the ``Store``'s connection and lock. A fact is one short line ("My name is
-Sam.", "I am allergic to peanuts."). The pipeline reads :meth:`MemoryStore.texts` at every turn and gives
+``Facts(database)`` shares the ``Database``'s connection and lock. A fact is one short line ("My name is
+Sam.", "I am allergic to peanuts."). The pipeline reads :meth:`Facts.texts` at every turn and gives
 them to the model with the persona (``app.core.memory``). Removing is undoable (:meth:`restore`).
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.errors import ConfigError, NotFoundError
-from app.store.history import Store, now_iso
+from app.store.db import Database, Handle, HasDatabase, now_iso
 
 #: one fact stays a short line: the whole memory must fit the model's context with the conversation
 MAX_FACT_CHARS = 200
@@ -44,15 +44,17 @@ def clean_fact(text: str) -> str:
     return clean if clean[-1] in ".!?" else clean + "."
 
 
-class MemoryStore:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+class Facts:
+    """The remembered facts (``memory_facts``), at most :data:`MAX_FACTS`, removable and restorable."""
+
+    def __init__(self, database: HasDatabase) -> None:
+        self._database: Database = database.database
 
     def add(self, text: str, *, source: Source = "user") -> Fact:
         """Remember ``text``; the same fact again (any case) is not added twice: the existing one returns."""
         clean = clean_fact(text)
         stamp = now_iso()
-        with self._store._writing("remember the fact") as db:
+        with self._database.writing("remember the fact") as db:
             row = db.execute(
                 "SELECT id FROM memory_facts WHERE deleted_at IS NULL AND lower(text) = lower(?)", [clean]
             ).fetchone()
@@ -74,7 +76,7 @@ class MemoryStore:
 
     def update(self, fact_id: int, text: str) -> Fact:
         clean = clean_fact(text)
-        with self._store._writing("change the fact") as db:
+        with self._database.writing("change the fact") as db:
             self._get(db, fact_id)
             db.execute("UPDATE memory_facts SET text = ?, source = 'user', updated_at = ? WHERE id = ?",
                        [clean, now_iso(), fact_id])
@@ -82,13 +84,13 @@ class MemoryStore:
 
     def remove(self, fact_id: int) -> Fact:
         """Forget a fact (undo with :meth:`restore`)."""
-        with self._store._writing("forget the fact") as db:
+        with self._database.writing("forget the fact") as db:
             fact = self._get(db, fact_id)
             db.execute("UPDATE memory_facts SET deleted_at = ? WHERE id = ?", [now_iso(), fact_id])
             return fact
 
     def restore(self, fact_id: int) -> Fact:
-        with self._store._writing("restore the fact") as db:
+        with self._database.writing("restore the fact") as db:
             row = db.execute("SELECT id FROM memory_facts WHERE id = ? AND deleted_at IS NOT NULL",
                              [fact_id]).fetchone()
             if row is None:
@@ -99,7 +101,7 @@ class MemoryStore:
 
     def list(self) -> list[Fact]:
         """The remembered facts, oldest first."""
-        with self._store._reading("read the memory") as db:
+        with self._database.reading("read the memory") as db:
             rows = db.execute(
                 "SELECT id, text, source, created_at, updated_at FROM memory_facts"
                 " WHERE deleted_at IS NULL ORDER BY id"
@@ -110,8 +112,8 @@ class MemoryStore:
         """What the model is given: the facts' texts, oldest first."""
         return [fact.text for fact in self.list()]
 
-    def _get(self, db: object, fact_id: int) -> Fact:
-        row = db.execute(  # type: ignore[attr-defined]
+    def _get(self, db: Handle, fact_id: int) -> Fact:
+        row = db.execute(
             "SELECT id, text, source, created_at, updated_at FROM memory_facts WHERE id = ? AND deleted_at IS NULL",
             [fact_id],
         ).fetchone()
@@ -119,3 +121,8 @@ class MemoryStore:
             raise NotFoundError(f"There is no remembered fact {fact_id}.",
                                 hint="`visage memory list` shows the facts and their numbers.")
         return Fact(int(row[0]), row[1], row[2], row[3], row[4])
+
+
+#: The old name (it took the ``Store``; a ``Store`` still works, as does a ``Database``). Kept while the studio,
+#: session and UI callers move to ``Facts`` (issue 12 parts 1-3); no new code should use it.
+MemoryStore = Facts

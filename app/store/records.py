@@ -62,3 +62,19 @@ class SearchHit:
     role: str
     snippet: str
     created_at: str
+
+
+@dataclass(frozen=True)
+class MessageSaved:
+    """A message that reached its final form (a streamed reply: once complete), for the database's write hooks.
+
+    Carries what the conversation repository knows, with no idea of who listens (sync turns it into a
+    usage event without the text).
+    """
+
+    conversation_id: int
+    message_id: int
+    role: str
+    interrupted: bool
+    timings: dict[str, float]
+    created_at: str

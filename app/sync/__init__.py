@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from app.core.config import SyncSettings
+from app.store.db import HasDatabase
+from app.store.outbox import Outbox
 from app.sync.analytics import LocalAnalytics
 from app.sync.client import SyncClient
 from app.sync.copywriting import CopyResult, generate_copy
@@ -32,7 +33,7 @@ def make_client(settings: SyncSettings, api_key: str | None = None) -> SyncClien
 
 
 def attach(
-    store: Any,
+    store: HasDatabase,
     settings: SyncSettings,
     *,
     client_factory: Callable[[], SyncClient] | None = None,
@@ -40,7 +41,7 @@ def attach(
 ) -> SyncWorker | None:
     """Turn usage events on or off for ``store`` and start the sender when analytics sharing is on."""
     share = bool(settings.enabled and settings.share_analytics and settings.server_url)
-    store.set_events_enabled(share)
+    Outbox(store).queue_message_events(share)
     if not share:
         return None
     worker = SyncWorker(store, client_factory or (lambda: make_client(settings)), batch_size=settings.batch_size,

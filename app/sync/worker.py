@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import StorageError
-from app.store.outbox import OutboxEvent
+from app.store.db import HasDatabase, now_iso
+from app.store.outbox import Outbox, OutboxEvent
 from app.sync.client import SyncClient
 from app.sync.errors import SyncPermanent, SyncRetryable
 
@@ -82,7 +83,7 @@ def to_wire(event: OutboxEvent, client_id: str) -> dict[str, Any]:
 class SyncWorker:
     def __init__(
         self,
-        store: Any,
+        store: HasDatabase,
         client_factory: Callable[[], SyncClient],
         *,
         batch_size: int = 100,
@@ -91,7 +92,7 @@ class SyncWorker:
         on_status: Callable[[SyncStatus], None] | None = None,
     ) -> None:
         self.store = store
-        self.outbox = store.outbox
+        self.outbox = Outbox(store)
         self._client_factory = client_factory
         self._client: SyncClient | None = None
         self.batch_size = batch_size
@@ -179,7 +180,7 @@ class SyncWorker:
             self.outbox.record_failure(ids, err.message)
             raise
         self.outbox.acknowledge(ids)
-        self.outbox.set_state(STATE_LAST_SUCCESS, _now_iso())
+        self.outbox.set_state(STATE_LAST_SUCCESS, now_iso())
         self._sent += len(ids)
         log.debug("sync: sent %d events (%s new, %s already there)", len(ids), answer.get("accepted"),
                   answer.get("duplicates"))
@@ -237,8 +238,3 @@ class SyncWorker:
         except Exception:
             log.exception("sync status callback failed")
 
-
-def _now_iso() -> str:
-    from app.store.history import now_iso
-
-    return now_iso()

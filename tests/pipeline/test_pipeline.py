@@ -25,7 +25,7 @@ from app.core.events import (
 )
 from app.core.pipeline import Engines, Pipeline
 from app.core.tts_fallback import FallbackTTS
-from tests.fakes import EnergyVAD, FixedASR, MemoryStore, ScriptedLLM, ToneTTS, silence, speech_like
+from tests.fakes import EnergyVAD, FakeHistory, FixedASR, ScriptedLLM, ToneTTS, silence, speech_like
 
 REPLY = "Paris is the capital of France, and it is a lovely city. It has many museums."
 #: a long reply of different sentences (a repeated one would be stopped by the reply guard)
@@ -34,9 +34,9 @@ STORY = [f"Sentence number {n} is here." for n in ("one", "two", "three", "four"
 
 
 def make(llm: ScriptedLLM | None = None, tts: object | None = None, *, realtime_sink: bool = False,
-         asr_text: str = "what is the capital of france") -> tuple[Pipeline, list[Event], MemoryStore, FileAudioSink]:
+         asr_text: str = "what is the capital of france") -> tuple[Pipeline, list[Event], FakeHistory, FileAudioSink]:
     events: list[Event] = []
-    store = MemoryStore()
+    store = FakeHistory()
     sink = FileAudioSink(realtime=realtime_sink)
     engines = Engines(llm=llm or ScriptedLLM(REPLY), asr=FixedASR(asr_text), tts=tts or ToneTTS(), vad=EnergyVAD())
     pipeline = Pipeline(engines, Settings(), store, sink=sink, on_event=events.append)

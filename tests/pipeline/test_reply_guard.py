@@ -8,15 +8,15 @@ from app.core.config import Settings
 from app.core.events import Event, Sentence, SpeechChunk
 from app.core.pipeline import Engines, Pipeline
 from app.core.reply_guard import ReplyGuard, Verdict
-from tests.fakes import FixedASR, MemoryStore, ScriptedLLM, ToneTTS
+from tests.fakes import FakeHistory, FixedASR, ScriptedLLM, ToneTTS
 
 
 def run_text(reply: str, *, speak: bool, settings: Settings | None = None) -> tuple[object, list[Event], ScriptedLLM,
-                                                                                       ToneTTS, MemoryStore]:
+                                                                                       ToneTTS, FakeHistory]:
     from app.core.audio_io import FileAudioSink
 
     # a little time per token, as a real model takes: the guard's stop reaches the LLM while it streams
-    llm, tts, store, events = ScriptedLLM(reply, delay_s=0.01), ToneTTS(), MemoryStore(), []
+    llm, tts, store, events = ScriptedLLM(reply, delay_s=0.01), ToneTTS(), FakeHistory(), []
     pipeline = Pipeline(Engines(llm=llm, asr=FixedASR("x"), tts=tts), settings or Settings(), store,
                         sink=FileAudioSink(), on_event=events.append)
     finished = asyncio.run(pipeline.text_turn("Tell me about the world.", speak=speak))
@@ -79,7 +79,7 @@ def test_interrupting_a_turn_sets_the_event_the_engines_were_given() -> None:
 
     llm = ScriptedLLM("word " * 400, delay_s=0.005)
     tts = ToneTTS()
-    pipeline = Pipeline(Engines(llm=llm, asr=FixedASR("x"), tts=tts), Settings(), MemoryStore(), sink=FileAudioSink())
+    pipeline = Pipeline(Engines(llm=llm, asr=FixedASR("x"), tts=tts), Settings(), FakeHistory(), sink=FileAudioSink())
 
     async def main() -> object:
         task = asyncio.create_task(pipeline.text_turn("Count words.", speak=False))

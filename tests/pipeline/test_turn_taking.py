@@ -12,16 +12,16 @@ from app.core.config import Settings
 from app.core.end_of_turn import hangover_ms, transcript_dangles
 from app.core.events import Event, SpeechChunk, Transcript, TurnFinished
 from app.core.pipeline import Engines, Pipeline
-from tests.fakes import EnergyVAD, FixedASR, MemoryStore, ScriptedEndOfTurn, ScriptedLLM, ToneTTS, silence, speech_like
+from tests.fakes import EnergyVAD, FakeHistory, FixedASR, ScriptedEndOfTurn, ScriptedLLM, ToneTTS, silence, speech_like
 
 REPLY = "Paris is the capital of France."
 
 
 def run(audio: np.ndarray, eot: ScriptedEndOfTurn | None, settings: Settings | None = None,
-        asr_text: str = "what is the capital of france") -> tuple[list[TurnFinished], list[Event], MemoryStore,
+        asr_text: str = "what is the capital of france") -> tuple[list[TurnFinished], list[Event], FakeHistory,
                                                                   FixedASR, ScriptedLLM, FileAudioSink]:
     events: list[Event] = []
-    store, asr, llm, sink = MemoryStore(), FixedASR(asr_text), ScriptedLLM(REPLY), FileAudioSink()
+    store, asr, llm, sink = FakeHistory(), FixedASR(asr_text), ScriptedLLM(REPLY), FileAudioSink()
     engines = Engines(llm=llm, asr=asr, tts=ToneTTS(), vad=EnergyVAD(), end_of_turn=eot)
     pipeline = Pipeline(engines, settings or Settings(), store, sink=sink, on_event=events.append)
     results = asyncio.run(pipeline.listen(FileAudioSource.from_array(audio), barge_in=False))

@@ -7,16 +7,16 @@ import pytest
 
 from app.core.errors import ConfigError, NotFoundError
 from app.store import Store
-from app.store.drafts import MARK_END, MARK_START, DraftStore
+from app.store.drafts import MARK_END, MARK_START, Drafts
 
 
-def make(drafts: DraftStore, title: str, text: str, *, brief_id: int | None = None) -> int:
+def make(drafts: Drafts, title: str, text: str, *, brief_id: int | None = None) -> int:
     return drafts.create_draft(type_="slogan", title=title, fields={"slogan": text}, text=text, brief_id=brief_id,
                                passes=True)
 
 
 def test_delete_hides_a_draft_everywhere_and_restore_brings_it_back(store: Store) -> None:
-    drafts = DraftStore(store)
+    drafts = Drafts(store.database)
     keep = make(drafts, "Keep", "Morning harmonica")
     gone = make(drafts, "Gone", "Evening kazoo")
     drafts.add_version(gone, fields={"slogan": "Evening kazoo, louder"}, text="Evening kazoo, louder")
@@ -39,7 +39,7 @@ def test_delete_hides_a_draft_everywhere_and_restore_brings_it_back(store: Store
 
 
 def test_summaries_page_in_list_order_without_versions(store: Store) -> None:
-    drafts = DraftStore(store)
+    drafts = Drafts(store.database)
     ids = [make(drafts, f"Draft {i}", f"text number {i} " + "long " * 100) for i in range(7)]
     drafts.set_favourite(ids[2])
     first = drafts.list_summaries(3)
@@ -58,7 +58,7 @@ def test_summaries_page_in_list_order_without_versions(store: Store) -> None:
 
 
 def test_search_can_be_limited_to_starred_drafts(store: Store) -> None:
-    drafts = DraftStore(store)
+    drafts = Drafts(store.database)
     plain = make(drafts, "Plain", "Coffee for commuters")
     starred = make(drafts, "Starred", "Coffee for night owls")
     drafts.set_favourite(starred)
@@ -68,7 +68,7 @@ def test_search_can_be_limited_to_starred_drafts(store: Store) -> None:
 
 
 def test_drafts_of_a_brief_are_one_generation_oldest_first(store: Store) -> None:
-    drafts = DraftStore(store)
+    drafts = Drafts(store.database)
     brief = drafts.save_brief("slogan", "Brightside", {"type": "slogan", "product": "Brightside"})
     other = drafts.save_brief("slogan", "Other", {"type": "slogan", "product": "Other"})
     a = make(drafts, "A", "one", brief_id=brief)
@@ -81,7 +81,7 @@ def test_drafts_of_a_brief_are_one_generation_oldest_first(store: Store) -> None
 
 
 def test_hits_mark_the_title_and_the_text_apart_even_with_brackets_in_the_text(store: Store) -> None:
-    drafts = DraftStore(store)
+    drafts = Drafts(store.database)
     draft = make(drafts, "Brightside Coffee (landing hero 1)", "Coffee for commuters\n[Start today]")
     [hit] = drafts.search("coffee")
     assert hit.draft_id == draft and hit.snippet == "Brightside [Coffee] (landing hero 1)"  # the CLI's, as before

@@ -69,13 +69,15 @@ def test_a_damaged_database_raises_storage_errors_not_sqlite_errors(db_path: Pat
 def test_a_read_only_database_refuses_writes_and_saves_nothing(store: Store) -> None:
     cid = store.create_conversation()
     store.add_message(cid, "user", "before")
-    store._db.execute("PRAGMA query_only = ON")  # what a read-only medium looks like to SQLite
+    with store.database.reading("make the database read-only") as db:
+        db.execute("PRAGMA query_only = ON")  # what a read-only medium looks like to SQLite
 
     with pytest.raises(StorageError) as err:
         store.add_message(cid, "assistant", "never stored")
 
     assert _DATA_HINT in str(err.value)
-    store._db.execute("PRAGMA query_only = OFF")
+    with store.database.reading("make the database writable") as db:
+        db.execute("PRAGMA query_only = OFF")
     assert [m.text for m in store.get_conversation(cid).messages] == ["before"]
 
 
@@ -83,8 +85,9 @@ def test_a_full_disk_raises_and_leaves_no_partial_row(store: Store, db_path: Pat
     cid = store.create_conversation()  # untitled: a saved user message would name it
     store.add_message(cid, "assistant", "Hello, how can I help?")
     before = store.get_conversation(cid)
-    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    with store.database.reading("fill the disk") as db:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")
 
     huge = "zeppelin " + "lorem ipsum dolor " * 20_000
     with pytest.raises(StorageError) as err:
@@ -98,6 +101,7 @@ def test_a_full_disk_raises_and_leaves_no_partial_row(store: Store, db_path: Pat
     assert other.execute("SELECT count(*) FROM messages").fetchone()[0] == 1
     other.close()
 
-    store._db.execute("PRAGMA max_page_count = 1073741823")  # space freed: the store works again
+    with store.database.reading("free the disk") as db:
+        db.execute("PRAGMA max_page_count = 1073741823")  # space freed: the store works again
     store.add_message(cid, "user", "zeppelin rides")
     assert [h.snippet for h in store.search("zeppelin")] == ["[zeppelin] rides"]

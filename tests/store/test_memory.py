@@ -7,11 +7,11 @@ import pytest
 from app.core.errors import ConfigError
 from app.core.memory import fact_to_remember, system_prompt
 from app.store import Store
-from app.store.memory import MAX_FACT_CHARS, MAX_FACTS, MemoryStore
+from app.store.memory import MAX_FACT_CHARS, MAX_FACTS, Facts
 
 
 def test_facts_are_cleaned_kept_once_and_undoable(store: Store) -> None:
-    memory = MemoryStore(store)
+    memory = Facts(store.database)
     first = memory.add("  my name   is Sam ")
     assert first.text == "My name is Sam." and first.source == "user"
     assert memory.add("MY NAME IS SAM.").id == first.id  # the same fact is not kept twice
@@ -26,7 +26,7 @@ def test_facts_are_cleaned_kept_once_and_undoable(store: Store) -> None:
 
 
 def test_memory_is_bounded_so_it_fits_the_context(store: Store) -> None:
-    memory = MemoryStore(store)
+    memory = Facts(store.database)
     with pytest.raises(ConfigError, match=f"at most {MAX_FACT_CHARS} characters"):
         memory.add("x" * (MAX_FACT_CHARS + 1))
     for i in range(MAX_FACTS):

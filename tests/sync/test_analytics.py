@@ -31,10 +31,10 @@ def test_turns_per_day_and_stage_percentiles(store: Store) -> None:
 
 def test_drafts_per_type_and_time_saved(store: Store) -> None:
     now = datetime.now(UTC).isoformat()
-    for kind in ("ad", "ad", "email"):
-        store._db.execute("INSERT INTO drafts (type, title, created_at, updated_at) VALUES (?, 't', ?, ?)",
-                          [kind, now, now])
-    store._db.conn.commit()
+    with store.database.writing("save drafts") as db:
+        for kind in ("ad", "ad", "email"):
+            db.execute("INSERT INTO drafts (type, title, created_at, updated_at) VALUES (?, 't', ?, ?)",
+                       [kind, now, now])
     stats = LocalAnalytics(store.path)
     assert stats.drafts_per_type() == {"ad": 2, "email": 1}
     assert stats.time_saved_minutes(10) == 30

@@ -183,7 +183,7 @@ class ClientProcess:
 def queue_events(client_db: Path) -> set[str]:
     """A client store with EVENTS assistant replies queued as analytics events; their event ids."""
     with Store(client_db) as store:
-        store.set_events_enabled(True)
+        store.outbox.queue_message_events(True)
         cid = store.create_conversation()
         for i in range(EVENTS):
             store.add_message(cid, "assistant", f"reply {i}", timings={"first_audio_s": 0.4 + (i % 50) / 100})

@@ -20,7 +20,7 @@ def test_off_by_default(store: Store) -> None:
 
 
 def test_a_saved_message_queues_one_event_without_its_text(store: Store) -> None:
-    store.set_events_enabled(True)
+    store.outbox.queue_message_events(True)
     cid = store.create_conversation()
     secret = "my bank password is hunter2"
     store.add_message(cid, "user", secret)
@@ -37,7 +37,7 @@ def test_a_saved_message_queues_one_event_without_its_text(store: Store) -> None
 
 
 def test_no_event_when_the_message_is_not_saved(store: Store) -> None:
-    store.set_events_enabled(True)
+    store.outbox.queue_message_events(True)
     with pytest.raises(NotFoundError):
         store.add_message(999, "user", "to nowhere")
     with pytest.raises(ConfigError):
@@ -47,9 +47,10 @@ def test_no_event_when_the_message_is_not_saved(store: Store) -> None:
 
 def test_event_and_message_roll_back_together(store: Store) -> None:
     """A failure after the event row was written (inside the same transaction) leaves neither behind."""
-    store.set_events_enabled(True)
+    store.outbox.queue_message_events(True)
     cid = store.create_conversation()
-    store._db.execute("CREATE TRIGGER boom AFTER INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with store.database.writing("add a failing trigger") as db:
+        db.execute("CREATE TRIGGER boom AFTER INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     with pytest.raises(Exception, match="disk full"):
         store.add_message(cid, "user", "lost together")
     assert store.outbox.count() == 0
@@ -59,7 +60,7 @@ def test_event_and_message_roll_back_together(store: Store) -> None:
 def test_events_survive_a_restart_and_leave_only_when_acknowledged(tmp_path: Path) -> None:
     path = tmp_path / "v.db"
     with Store(path) as first:
-        first.set_events_enabled(True)
+        first.outbox.queue_message_events(True)
         cid = first.create_conversation()
         for i in range(5):
             first.add_message(cid, "user", f"m{i}")
@@ -77,3 +78,13 @@ def test_props_refuse_text() -> None:
     with pytest.raises(ConfigError):
         clean_props({"nested": {"a": 1}})
     assert clean_props({"n": 3, "ok": True, "nan": float("nan")}) == {"n": 3, "ok": True}
+
+
+def test_turning_events_off_stops_queueing_them(store: Store) -> None:
+    store.outbox.queue_message_events(True)
+    cid = store.create_conversation()
+    store.add_message(cid, "user", "counted")
+    store.outbox.queue_message_events(False)
+    store.add_message(cid, "user", "not counted")
+    assert store.outbox.count() == 1
+    assert len(store.get_conversation(cid).messages) == 2

@@ -32,7 +32,7 @@ def test_enable_status_flush_disable(tmp_path: Path, live: Live, monkeypatch: py
                                              "share_analytics": True, "server_url": live.url}
     assert live.key not in config
     with Store(tmp_path / "data" / "visage.db") as store:
-        store.set_events_enabled(True)
+        store.outbox.queue_message_events(True)
         cid = store.create_conversation()
         for i in range(7):
             store.add_message(cid, "user", f"m{i}")

@@ -16,7 +16,7 @@ from .conftest import Live
 
 
 def fill(store: Store, n: int) -> list[str]:
-    store.set_events_enabled(True)
+    store.outbox.queue_message_events(True)
     cid = store.create_conversation()
     for i in range(n):
         store.add_message(cid, "assistant" if i % 2 else "user", f"text {i}", timings={"first_audio_s": 0.5 + i / 1000})
@@ -118,7 +118,7 @@ def test_a_bad_key_stops_sending_until_resumed_even_across_restarts(tmp_path: Pa
 
 
 def test_a_rejected_batch_is_a_permanent_error(store: Store, live: Live) -> None:
-    store.set_events_enabled(True)
+    store.outbox.queue_message_events(True)
     store.outbox.add("Not A Valid Kind!")  # the server's schema refuses it: 422
     worker = SyncWorker(store, lambda: SyncClient(live.url, live.key), backoff=fast(), idle_s=0.05)
     worker.start()

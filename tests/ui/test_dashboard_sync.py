@@ -79,7 +79,7 @@ def test_indicator_states() -> None:
 def test_the_indicator_shows_a_stopped_sender(qtbot, open_window, ui_env: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("app.sync.credentials.get_api_key", lambda: None)  # no key anywhere
     with Store(ui_env / "visage.db") as store:  # an event waiting in the outbox from an earlier run
-        store.set_events_enabled(True)
+        store.outbox.queue_message_events(True)
         store.add_message(store.create_conversation(), "user", "hello")
     settings = config.Settings(sync=config.SyncSettings(enabled=True, server_url="http://127.0.0.1:9",
                                                         share_analytics=True))
