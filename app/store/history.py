@@ -19,6 +19,7 @@ from app.store import export as exporting
 from app.store.db import Database, Handle, HasDatabase, now_iso
 from app.store.fts import fts_query
 from app.store.records import ROLES, Conversation, ConversationSummary, MessageSaved, SearchHit, StoredMessage
+from app.store.search import search_messages, search_titles
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 UNTITLED = "New conversation"
 #: Titles taken from the first user message are cut to about this many characters.
 TITLE_CHARS = 60
-_SNIPPET_TOKENS = 16
 
 
 def title_from_text(text: str, limit: int = TITLE_CHARS) -> str | None:
@@ -287,34 +287,14 @@ class Conversations:
         """Full-text search over message texts and conversation titles; any text is a valid query.
 
         Conversations whose title matches but none of whose messages do come first (one hit each),
-        then matching messages, best match first.
+        then matching messages, best match first (``app.store.search``: fast on a large history too).
         """
         _check_window(limit, 0)
-        match = fts_query(query)
-        if match is None or limit == 0:
+        if fts_query(query) is None or limit == 0:
             return []
         with self._database.reading("search the history") as db:
-            message_rows = db.execute(
-                "SELECT m.id, m.conversation_id, c.title, m.role,"
-                f" snippet(messages_fts, 0, '[', ']', '…', {_SNIPPET_TOKENS}), m.created_at"
-                " FROM messages_fts"
-                " JOIN messages m ON m.id = messages_fts.rowid"
-                " JOIN conversations c ON c.id = m.conversation_id"
-                " WHERE messages_fts MATCH ? AND c.deleted_at IS NULL AND m.superseded_at IS NULL"
-                " ORDER BY messages_fts.rank, m.id DESC LIMIT ?",
-                [match, limit],
-            ).fetchall()
-            title_rows = db.execute(
-                "SELECT first.id, c.id, c.title, first.role,"
-                f" snippet(conversations_fts, 0, '[', ']', '…', {_SNIPPET_TOKENS}), c.created_at"
-                " FROM conversations_fts"
-                " JOIN conversations c ON c.id = conversations_fts.rowid"
-                " JOIN messages first ON first.id ="
-                "  (SELECT min(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.superseded_at IS NULL)"
-                " WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL"
-                " ORDER BY conversations_fts.rank, c.id DESC LIMIT ?",
-                [match, limit],
-            ).fetchall()
+            message_rows = search_messages(db, query, limit)
+            title_rows = search_titles(db, query, limit)
         in_messages = {row[1] for row in message_rows}
         hits = [_hit(row) for row in title_rows if row[1] not in in_messages]
         hits.extend(_hit(row) for row in message_rows)

@@ -271,6 +271,25 @@ def _incomplete_messages(db: Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0")
 
 
+@MIGRATIONS(name="009_search_prefix_index")
+def _search_prefix_index(db: Database) -> None:
+    """Search-as-you-type stays fast on a large history: FTS5 keeps a prefix index for 1-4 letters.
+
+    Without it a short prefix ("th*") merges the list of every word that starts with it, at each key
+    press (over 100 ms at a million messages). The two indexes are made again with ``prefix='1 2 3 4'``
+    and filled from their tables: about a minute for a million messages (46 s measured with 1-3 letters),
+    well under a second for a typical history. The triggers of 002 keep working: they name the tables,
+    which keep their names.
+    """
+    for table, column, content in (("messages", "text", "text"), ("conversations", "title", "coalesce(title, '')")):
+        db.execute(f"DROP TABLE {table}_fts")
+        db.execute(
+            f"CREATE VIRTUAL TABLE {table}_fts USING fts5({column}, content='{table}', content_rowid='id',"
+            f" tokenize='{FTS_TOKENIZE}', prefix='1 2 3 4')"
+        )
+        db.execute(f"INSERT INTO {table}_fts (rowid, {column}) SELECT id, {content} FROM {table}")
+
+
 def migration_names() -> list[str]:
     """Every migration this version of Visage knows, in the order they apply."""
     return [m.name for m in MIGRATIONS._migrations]
