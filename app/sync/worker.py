@@ -179,8 +179,10 @@ class SyncWorker:
         except (SyncRetryable, SyncPermanent) as err:
             self.outbox.record_failure(ids, err.message)
             raise
-        self.outbox.acknowledge(ids)
+        # the server has them: record the success before the outbox empties, so whoever sees "0 pending"
+        # (flush, the status line) also sees when it last succeeded
         self.outbox.set_state(STATE_LAST_SUCCESS, now_iso())
+        self.outbox.acknowledge(ids)
         self._sent += len(ids)
         log.debug("sync: sent %d events (%s new, %s already there)", len(ids), answer.get("accepted"),
                   answer.get("duplicates"))
