@@ -103,8 +103,9 @@ def condition(root: Path, llm: str, trials: int, echo_db: float | None) -> dict[
                        for i in range(trials)]
             time.sleep(3.0)
             users = [e["user"] for e in app.of_kind("finished") if e["user"]]
+            # a user turn is one of ours if at least half its words are in one of our questions (misheard or not)
             own = [u for u in users
-                   if not any(set(words(u)) >= set(words(q)[-2:]) for q in ours)]
+                   if not any(len(set(words(u)) & set(words(q))) >= 0.5 * len(set(words(u))) for q in ours)]
             echo = app.of_kind("finished")[-1].get("echo", {}) if app.of_kind("finished") else {}
         finally:
             app.close()
