@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.errors import ModelError
+from engines.errors import ModelError
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core import paths
-from app.core.errors import ModelError
 from engines.assembled import SplitModel, assemble, is_assembled
+from engines.errors import ModelError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from app.core.errors import ConfigError, DependencyError
+from engines.errors import ConfigError, DependencyError
 
 ENGINES: dict[str, dict[str, str]] = {
     "vad": {"silero": "engines.vad.silero:SileroVAD"},

@@ -1,22 +1,7 @@
-"""Writing user-facing files safely: a crash or a full disk never leaves a half-written file."""
+"""Writing user-facing files safely; the helper lives in :mod:`engines.files` and is re-exported here."""
 
 from __future__ import annotations
 
-import contextlib
-from pathlib import Path
+from engines.files import write_text_atomic
 
-from app.core.errors import StorageError
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a ``.part`` file renamed into place; StorageError on failure."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as err:
-        with contextlib.suppress(OSError):  # the folder itself may be the problem
-            tmp.unlink(missing_ok=True)
-        raise StorageError(f"Cannot write {path}: {err.strerror or err}",
-                           hint="Choose another path or free disk space.") from None
-    return path
+__all__ = ["write_text_atomic"]

@@ -14,9 +14,9 @@ import os
 import numpy as np
 
 from app.core.config import ASRSettings
-from app.core.errors import AudioInputError, ConfigError, ModelError
 from engines.asr import trimmed
 from engines.base import EngineInfo, TranscriptResult
+from engines.errors import AudioInputError, ConfigError, ModelError
 from engines.models import resolve_asr
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.errors import Cancelled, DependencyError
 from engines.avatar.base import AvatarRenderer
 from engines.avatar.errors import AvatarConfigError, ClipOutputError, LipSyncInputError
 from engines.avatar.visemes import MouthParams, TrackSource, VisemeTrack
 from engines.base import AudioChunk
+from engines.errors import Cancelled, DependencyError
 
 logger = logging.getLogger(__name__)
 

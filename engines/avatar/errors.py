@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import ConfigError, EngineError, StorageError
+from engines.errors import ConfigError, EngineError, StorageError
 
 
 class LipSyncInputError(EngineError):

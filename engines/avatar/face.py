@@ -27,8 +27,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from app.core.errors import DependencyError
 from engines.avatar.errors import FaceTooSmallError, NoFaceError, NotAnImageError, SeveralFacesError
+from engines.errors import DependencyError
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.errors import ConfigError
+from engines.errors import ConfigError
 
 
 class ContextLengthError(ConfigError):

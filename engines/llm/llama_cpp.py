@@ -24,8 +24,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from app.core.config import LLMSettings
-from app.core.errors import ConfigError, ModelError
 from engines.base import ChatMessage, EngineInfo
+from engines.errors import ConfigError, ModelError
 from engines.llm.generation import ContextLengthError, GenerationOptions, Outcome
 from engines.models import resolve_llm, shipped_llm_names
 

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from app.core.config import TTSSettings
-from app.core.errors import EngineError, NetworkError
-from app.core.files import write_text_atomic
 from engines.base import AudioChunk, EngineInfo, PhonemeTiming
+from engines.errors import EngineError, NetworkError
+from engines.files import write_text_atomic
 from engines.tts.text import split_sentences
 
 log = logging.getLogger(__name__)

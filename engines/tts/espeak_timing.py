@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.core.errors import DependencyError
 from engines.base import PhonemeTiming
+from engines.errors import DependencyError
 
 log = logging.getLogger(__name__)
 

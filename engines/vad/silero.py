@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from app.core.config import VADSettings
-from app.core.errors import AudioInputError, DependencyError, ModelError
 from engines.base import EngineInfo
+from engines.errors import AudioInputError, DependencyError, ModelError
 from engines.models import package_dir
 
 log = logging.getLogger(__name__)
