@@ -128,15 +128,16 @@ def test_a_question_in_another_voice_gets_the_right_answer_spoken_and_stored(
     data_dir: Path, tmp_path: Path, no_network: None
 ) -> None:
     """The default model (Qwen2.5-Coder-1.5B) answers a spoken factual question right, in a voice that is not
-    Piper's joe; the answer is spoken and stored."""
-    clip = espeak_clip("How many legs does a spider have?", voice="en-gb")
+    Piper's joe; the answer is spoken and stored. (Not "How many legs does a spider have?": Whisper base and
+    tiny.en both hear en-gb espeak's "legs" as "lengths", a miss bench/asr_quality.py reports.)"""
+    clip = espeak_clip("What is the capital of Japan?", voice="en-gb")
     if clip is None:
         missing_tool("espeak-ng is not installed")
     out = tmp_path / "reply.wav"
     result, _ = talk(data_dir, write_wav(tmp_path / "q.wav", clip, 16_000), out)
-    assert "spider" in result["transcript"].lower()
+    assert "japan" in result["transcript"].lower()
     reply = result["reply"].lower()
-    assert "eight" in reply or "8" in reply, reply
+    assert "tokyo" in reply, reply
     check_reply_audio(out, result["reply"])
     rows = stored_rows(data_dir)
     assert [r[0] for r in rows] == ["user", "assistant"] and rows[1][1] == result["reply"]
