@@ -7,7 +7,8 @@ the turn is complete, and, once the speculative transcript is there, looks at th
 
 - complete (probability ≥ 0.7) and the words do not dangle: a short wait (``complete_silence_ms``);
 - unsure (0.3–0.7): halfway between the short and the long wait;
-- incomplete (< 0.3), or the transcript ends on "and", "the", "of", a comma…: the long wait
+- incomplete (< 0.3), or the transcript ends on "and", "the", "of", a comma… (whatever full stop Whisper
+  put after it): the long wait
   (``max_silence_ms``), so a 0.5–0.8 s pause mid-sentence is not taken for the end;
 - no model loaded: the fixed ``min_silence_ms`` (the pipeline says so once with a notice).
 """
@@ -52,8 +53,9 @@ def transcript_dangles(text: str) -> bool:
         return False
     if stripped.endswith((",", "...", "…", "-", "–", "—", ";", ":")):
         return True
-    if stripped.endswith((".", "?", "!")):
-        return False
+    # No early return on "." / "?": Whisper punctuates every fragment as a sentence ("What is the capital
+    # of" [pause] came out as "What is the capital on?"), so its full stop says nothing about the user. A
+    # question really ending on a function word ("Where are you from?") only waits the longer hang-over.
     words = _WORD.findall(stripped.lower())
     return bool(words) and words[-1] in _DANGLING
 
