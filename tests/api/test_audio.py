@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.model_choice import DEFAULT_ASR
+
 pytestmark = pytest.mark.real_models
 SENTENCE = "Please water the tomatoes in the garden tomorrow morning."
 
@@ -56,22 +58,22 @@ def test_a_transcription_of_a_piper_recording_contains_its_words(client: Any, re
     text = result.text.lower()
     for word in ("water", "tomatoes", "garden", "tomorrow", "morning"):
         assert word in text, text
-    plain = client.audio.transcriptions.create(model="tiny.en", file=("question.wav", recording),
+    plain = client.audio.transcriptions.create(model=DEFAULT_ASR, file=("question.wav", recording),
                                                response_format="text")
     assert "tomatoes" in plain.lower()
 
 
 def test_verbose_json_srt_and_vtt_have_segment_times(client: Any, recording: bytes) -> None:
     seconds = decoded_seconds(recording)
-    verbose = client.audio.transcriptions.create(model="tiny.en", file=("q.wav", recording),
+    verbose = client.audio.transcriptions.create(model=DEFAULT_ASR, file=("q.wav", recording),
                                                  response_format="verbose_json")
     assert verbose.language == "en" and abs(verbose.duration - seconds) < 0.1
     assert verbose.segments and 0 <= verbose.segments[0].start < verbose.segments[-1].end <= seconds + 0.5
     assert "tomatoes" in " ".join(s.text for s in verbose.segments).lower()
-    srt = client.audio.transcriptions.create(model="tiny.en", file=("q.wav", recording), response_format="srt")
+    srt = client.audio.transcriptions.create(model=DEFAULT_ASR, file=("q.wav", recording), response_format="srt")
     lines = srt.strip().splitlines()
     assert lines[0] == "1" and " --> " in lines[1] and lines[1].startswith("00:00:0") and "," in lines[1]
-    vtt = client.audio.transcriptions.create(model="tiny.en", file=("q.wav", recording), response_format="vtt")
+    vtt = client.audio.transcriptions.create(model=DEFAULT_ASR, file=("q.wav", recording), response_format="vtt")
     assert vtt.startswith("WEBVTT\n\n00:00:0") and "tomatoes" in vtt.lower()
 
 

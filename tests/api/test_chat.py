@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.model_choice import SMALL_LLM
+from tests.model_choice import DEFAULT_ASR, SMALL_LLM
 
 pytestmark = pytest.mark.real_models
 QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
@@ -18,7 +18,7 @@ QUESTION = [{"role": "system", "content": "You are a helpful assistant."},
 def test_models_lists_the_installed_models_and_marks_the_loaded_ones(client: Any) -> None:
     models = {(m.id, m.role): m.loaded for m in client.models.list()}
     assert models[(SMALL_LLM, "llm")] is True
-    assert models[("tiny.en", "asr")] is True
+    assert models[(DEFAULT_ASR, "asr")] is True
     assert models[("joe", "tts")] is True
     assert sum(loaded for loaded in models.values()) == 3
 
