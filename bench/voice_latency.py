@@ -46,6 +46,7 @@ QUESTIONS = [
     "What is a good name for a puppy?",
 ]
 LEAD_S, TAIL_S = 0.4, 1.6
+STAGES = ("vad_hangover_s", "asr_s", "llm_first_token_s", "llm_first_piece_s", "tts_first_chunk_s")
 
 
 def espeak(text: str, voice: str) -> np.ndarray:
@@ -126,6 +127,9 @@ def one_turn(engines: Engines, settings: Settings, store: Any, clip: np.ndarray)
         "asr_s": timings.get("asr_s"),
         "llm_first_token_s": timings.get("llm_first_token_s"),
         "tts_first_chunk_s": timings.get("tts_first_chunk_s"),
+        # first token -> first speakable piece (sentence or clause): the LLM writing it
+        "llm_first_piece_s": (round(timings["first_sentence_s"] - timings["first_token_s"], 4)
+                              if "first_sentence_s" in timings and "first_token_s" in timings else None),
     }
 
 
@@ -179,10 +183,8 @@ def main() -> None:
         "end_of_speech_to_first_audio_s": ours,
         "baseline_end_of_speech_to_first_audio_s": peer,
         "ratio_p50": round(ours["p50"] / peer["p50"], 3) if peer["p50"] else None,
-        "split": {k: stat("visage", k) for k in ("vad_hangover_s", "asr_s", "llm_first_token_s",
-                                                 "tts_first_chunk_s")},
-        "baseline_split": {k: stat("baseline", k) for k in ("vad_hangover_s", "asr_s", "llm_first_token_s",
-                                                            "tts_first_chunk_s")},
+        "split": {k: stat("visage", k) for k in STAGES},
+        "baseline_split": {k: stat("baseline", k) for k in STAGES},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "turns_detail": rows,
     }
