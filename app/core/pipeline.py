@@ -389,6 +389,8 @@ class Pipeline:
         saving: asyncio.Task[int] | None = None
         try:
             saving = asyncio.ensure_future(self._save_user(turn, user_text, supersede_from))
+            # a discarded speculative turn ends its saving with TurnDiscarded, which nobody awaits: not an error
+            saving.add_done_callback(lambda done: done.cancelled() or done.exception())
             messages = self._context(user_text, await self._facts(turn, user_text))
             spoken = _Spoken()
             sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()

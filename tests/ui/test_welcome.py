@@ -52,7 +52,7 @@ def test_without_a_sound_card_it_says_so_and_goes_on(qtbot: Any, tmp_path: Path,
     wizard.next()
     assert wizard.currentPage() is wizard.models
     text = wizard.models.in_use.text()
-    assert "qwen2.5-coder-1.5b" in text and "base" in text and "MB" in text
+    assert "qwen2.5-coder-1.5b" in text and "tiny.en" in text and "MB" in text
     machine_text = wizard.models.machine.text()
     assert f"{machine.cores} cores" in machine_text and machine.llm_reason in machine_text
     assert "affordable" in wizard.models.advice.text()
