@@ -5,10 +5,10 @@ orchestration and engine mechanics (streaming, cancel, grammar, the studio's rep
 small shipped model instead, so the whole suite stays within its time on 2 cores.
 """
 
+from app.core.config import ASRSettings
+
 SMALL_LLM = "smollm2-135m"
 
-#: the speech recognizer the app serves by default (Whisper base since bench/asr_quality.py): the API tests ask
-#: for it by name, as a client that read /v1/models would
-from app.core.config import ASRSettings  # noqa: E402
-
+#: the speech recognizer the app serves by default: the API tests ask for it by name, as a client that read
+#: /v1/models would (so they follow the default when it changes)
 DEFAULT_ASR = ASRSettings().model
