@@ -7,19 +7,17 @@ the machine's speed): the whole utterance must come back as ONE user turn, with 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.audio_helpers import write_wav
-from tests.e2e.test_voice_turn import data_dir, talk  # noqa: F401  (data_dir is a fixture)
+from tests.e2e.test_voice_turn import stored_rows, talk
 from tests.speech_corpus import Recording, human_recordings, paused_espeak, paused_recording
 
 
-def user_rows(data_dir: Path) -> list[str]:  # noqa: F811
-    with sqlite3.connect(data_dir / "visage.db") as db:
-        return [r[0] for r in db.execute("select text from messages where role = 'user' order by id")]
+def user_rows(data_dir: Path) -> list[str]:
+    return [text for role, text, _interrupted in stored_rows(data_dir) if role == "user"]
 
 
 def recording(name: str) -> Recording:
@@ -32,7 +30,7 @@ def word_index(rec: Recording, word: str) -> int:
 
 @pytest.mark.real_models
 def test_a_question_with_a_pause_before_its_last_word_is_answered_whole(
-    data_dir: Path, tmp_path: Path, no_network: None  # noqa: F811
+    data_dir: Path, tmp_path: Path, no_network: None
 ) -> None:
     clip = paused_espeak("What is the capital of", "France?", 0.7, voice="en-gb", speed=155, pitch=40)
     result, _ = talk(data_dir, write_wav(tmp_path / "q.wav", clip, 16_000), tmp_path / "r.wav")
@@ -53,7 +51,7 @@ def test_a_question_with_a_pause_before_its_last_word_is_answered_whole(
     ("librivox-0890", (("and", 0.7),), "cold", "selfish"),
 ])
 def test_a_human_recording_with_pauses_is_one_turn(
-    data_dir: Path, tmp_path: Path, no_network: None,  # noqa: F811
+    data_dir: Path, tmp_path: Path, no_network: None,
     name: str, pauses: tuple[tuple[str, float], ...], first: str, last: str,
 ) -> None:
     rec = recording(name)

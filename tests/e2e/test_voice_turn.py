@@ -20,12 +20,6 @@ from tests.conftest import missing_tool
 QUESTION = "What is the capital of France?"
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("VISAGE_CONFIG_DIR", str(tmp_path / "config"))
-    return tmp_path / "data"
-
-
 def talk(data_dir: Path, wav: Path, out: Path, *extra: str) -> tuple[dict, str]:
     result = CliRunner().invoke(
         cli, ["--data-dir", str(data_dir), *extra, "talk", "--input", str(wav), "--output", str(out), "--json"]
