@@ -121,6 +121,14 @@ class LLM(Protocol):
 
 
 @runtime_checkable
+class SentenceEndJudge(Protocol):
+    """An LLM that can also say whether the user's words so far are a finished sentence."""
+
+    def sentence_end_probability(self, messages: Sequence[ChatMessage]) -> float | None:
+        """P(the last message's words, trailing punctuation aside, end a sentence); None: no opinion."""
+
+
+@runtime_checkable
 class TTS(Protocol):
     sample_rate: int
 

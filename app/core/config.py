@@ -33,7 +33,8 @@ class LLMSettings(_Section):
     )
     n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
     n_threads: int | None = Field(
-        None, ge=1, le=256, description="CPU threads; empty = all cores but one (a core stays free for speech)."
+        None, ge=1, le=256,
+        description="CPU threads; empty = all cores for models of 400 MB and more, all but one for smaller ones.",
     )
     n_gpu_layers: int = Field(
         0, ge=-1, description="Layers offloaded to the GPU (-1 = all) when llama.cpp was built with GPU support."

@@ -10,6 +10,9 @@ the turn is complete, and, once the speculative transcript is there, looks at th
 - incomplete (< 0.3), or the transcript ends on "and", "the", "of", a comma… (whatever full stop Whisper
   put after it): the long wait
   (``max_silence_ms``), so a 0.5–0.8 s pause mid-sentence is not taken for the end;
+- the LLM, asked whether the words (without Whisper's punctuation) end a sentence, says they very
+  likely do not (< ``UNFINISHED_WORDS``: "Who wrote", "What is the largest", "Which ocean"): the long wait,
+  whatever the audio sounds like (``engines.llm.sentence_end``);
 - no model loaded: the fixed ``min_silence_ms`` (the pipeline says so once with a notice).
 """
 
@@ -24,6 +27,9 @@ from app.core.config import VADSettings
 
 COMPLETE = 0.7
 INCOMPLETE = 0.3
+#: below this LLM probability of a sentence end, the words are unfinished. On Qwen2.5-Coder-1.5B no complete
+#: question of 52 scored under 0.039, and 257 of 277 sentence prefixes scored under 0.03
+UNFINISHED_WORDS = 0.03
 
 #: words a finished English sentence practically never ends on
 _DANGLING = frozenset({
@@ -60,11 +66,17 @@ def transcript_dangles(text: str) -> bool:
     return bool(words) and words[-1] in _DANGLING
 
 
-def hangover_ms(settings: VADSettings, probability: float | None, transcript: str | None = None) -> int:
-    """How much silence ends this turn, given the model's probability (None: no model) and the words."""
+def hangover_ms(
+    settings: VADSettings, probability: float | None, transcript: str | None = None,
+    sentence_end: float | None = None,
+) -> int:
+    """How much silence ends this turn, given the model's probability (None: no model), the words and the
+    LLM's probability that they end a sentence (None: not asked or no opinion)."""
     if probability is None:
         return settings.min_silence_ms
     if transcript is not None and transcript_dangles(transcript):
+        return settings.max_silence_ms
+    if sentence_end is not None and sentence_end < UNFINISHED_WORDS:
         return settings.max_silence_ms
     if probability >= COMPLETE:
         return settings.complete_silence_ms

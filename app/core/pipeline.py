@@ -40,7 +40,7 @@ from app.core.self_echo import PlayedText
 from app.core.splitter import SentenceSplitter
 from app.core.turn import OwnVoiceHeard, Turn, TurnDiscarded, heard_text
 from app.core.workers import EngineWorker
-from engines.base import ASR, LLM, TTS, VAD, ChatMessage
+from engines.base import ASR, LLM, TTS, VAD, ChatMessage, SentenceEndJudge
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,21 @@ class Speculation:
     def transcript(self) -> str | None:
         """The words recognised so far (None until ASR is done)."""
         return self.turn.transcript
+
+    @property
+    def words_judged(self) -> bool:
+        """Whether the LLM has said if the words are a finished sentence (:attr:`sentence_end`)."""
+        return self.turn.words_judged
+
+    @property
+    def ready(self) -> bool:
+        """Whether the reply could start now: its first audio synthesised (its first sentence, unspoken)."""
+        return "reply_ready" in self.turn.marks
+
+    @property
+    def sentence_end(self) -> float | None:
+        """The LLM's probability that the words so far end a sentence (None: it has no opinion)."""
+        return self.turn.sentence_end
 
     def confirm(self, hangover_s: float | None = None) -> asyncio.Future[TurnFinished]:
         """The turn ended (after ``hangover_s`` of silence): play, save and show what was prepared."""
@@ -278,6 +293,8 @@ class Pipeline:
         async for _ in self._workers["llm"].iterate(self.engines.llm.stream, self._context("Hi"), cancel=stop):
             stop.set()
             break
+        if isinstance(self.engines.llm, SentenceEndJudge):  # finds the sentence-final tokens once
+            await self._workers["llm"].call(self.engines.llm.sentence_end_probability, self._context("Hi"))
         if self.engines.tts is not None:
             async for _ in self._workers["tts"].iterate(self.engines.tts.synthesize, "Hello."):
                 pass
@@ -363,6 +380,19 @@ class Pipeline:
         self.emit(Transcript(turn_id=turn.turn_id, text=result.text, language=result.language))
         return result.text.strip()
 
+    async def _judge_words(self, turn: Turn, messages: list[ChatMessage]) -> None:
+        """A speculative turn asks the LLM whether the words so far are a finished sentence: the end-of-turn
+        decision waits for it (``TurnTaker``), and reading that prompt prefix is work the reply reuses."""
+        llm = self.engines.llm
+        try:
+            if isinstance(llm, SentenceEndJudge):
+                turn.sentence_end = await self._workers["llm"].call(llm.sentence_end_probability, messages)
+        except (RuntimeError, ValueError) as err:  # no opinion then: the audio model and the words decide
+            log.warning("turn %s: the LLM could not judge whether the sentence is finished: %s", turn.turn_id, err)
+        finally:
+            turn.words_judged = True
+        log.debug("turn %s: sentence end %s for %r", turn.turn_id, turn.sentence_end, turn.transcript)
+
     async def _save_user(self, turn: Turn, user_text: str, supersede_from: int | None) -> int:
         """Store the user's message once the turn is certain (at once for typed and confirmed turns)."""
         await turn.until_confirmed()
@@ -392,6 +422,8 @@ class Pipeline:
             # a discarded speculative turn ends its saving with TurnDiscarded, which nobody awaits: not an error
             saving.add_done_callback(lambda done: done.cancelled() or done.exception())
             messages = self._context(user_text, await self._facts(turn, user_text))
+            if turn.speculative:
+                await self._judge_words(turn, messages)
             spoken = _Spoken()
             sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()
             speaker = (
@@ -406,6 +438,8 @@ class Pipeline:
                     if isinstance(item, Sentence):
                         if speaker is not None:
                             await sentences.put(item)
+                        else:
+                            turn.mark("reply_ready")  # the first sentence is all an unspoken reply waits for
                         await writer.progress(self._so_far(collected, spoken, speaker is not None))
             finally:
                 await sentences.put(None)
@@ -561,6 +595,7 @@ class Pipeline:
             ):
                 if turn.cancelled:
                     break
+                turn.mark("reply_ready")  # the first audio could play now
                 if not turn.confirmed:
                     try:
                         await turn.until_confirmed()  # a speculative turn plays nothing until confirmed

@@ -16,6 +16,7 @@ STAGES = (
     "transcript",  # ASR finished
     "first_token",  # LLM produced its first token
     "first_sentence",  # splitter released the first speakable piece
+    "reply_ready",  # its first audio chunk was synthesised (the first piece, for an unspoken reply)
     "first_audio",  # TTS produced the first audio chunk (sink received it)
     "reply_done",  # LLM finished
     "audio_done",  # last audio chunk handed to the sink
@@ -52,6 +53,10 @@ class Turn:
     speculative: bool = False
     discarded: bool = False
     transcript: str | None = None  #: what ASR heard (voice turns), set as soon as it is known
+    #: speculative turns: the LLM's probability that those words are a finished sentence (None: no opinion),
+    #: and whether that judgement is done (the end-of-turn decision waits for it)
+    sentence_end: float | None = None
+    words_judged: bool = False
     _decision: asyncio.Future[bool] | None = field(default=None, repr=False)
 
     @property

@@ -6,7 +6,10 @@ probability)`` pairs from the listen worker and feeds the :class:`~app.core.segm
 - **Pause** (``pause_ms`` of silence inside an utterance): the end-of-turn model scores the speech so far
   (in its own worker) and the hang-over is set from it (:mod:`app.core.end_of_turn`); when no other turn is
   running, a *speculative* turn starts at once — ASR, LLM, first clause, TTS — holding back saving,
-  playback and events. When its transcript is in, the hang-over is refined with the words.
+  playback and events. Its words decide too: until its transcript is in and the LLM has judged whether
+  it is a finished sentence, the long hang-over stands; then the hang-over is set from audio and words,
+  but never shorter than the time until the reply's first audio is ready (capped at ``max_silence_ms``):
+  a turn that ended sooner would only wait in silence, and a user who goes on by then is not cut off.
 - **Resumed** (speech again before the hang-over ran out): the speculative turn is discarded — nothing
   stored, played or shown — and the utterance simply goes on (the next pause starts a new one with all of it).
 - **Utterance** (the hang-over ran out): the speculative turn is confirmed (its audio starts now, often
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -134,7 +138,7 @@ class TurnTaker:
             return
         # until the model has spoken, assume the user may go on: a slow decision never cuts anyone off
         self.segmenter.set_hangover(self.settings.max_silence_ms)
-        deciding = self._decide(self._pause_id, pause.audio, self._speculation)
+        deciding = self._decide(self._pause_id, pause.audio, self._speculation, time.monotonic() - silence_s)
         if self.inline_decisions:
             await deciding  # a file, not a live microphone: frames wait, so the result never depends on speed
         else:
@@ -160,25 +164,40 @@ class TurnTaker:
         return self.pipeline.current is None and not self._answering and self._queue.empty()
 
     # ---- end-of-turn decision ----
-    async def _decide(self, pause_id: int, audio: np.ndarray, speculation: Speculation | None) -> None:
+    async def _decide(
+        self, pause_id: int, audio: np.ndarray, speculation: Speculation | None, silent_since: float
+    ) -> None:
         model = self.model
         assert model is not None
         probability = float(await self.pipeline.run_on("turn", model.complete_probability, audio))
         if pause_id != self._pause_id:
             return
         hangover = hangover_ms(self.settings, probability)
-        self.segmenter.set_hangover(hangover)
-        self.decisions.append((probability, None, hangover))
-        if speculation is None:
+        if speculation is None or hangover >= self.settings.max_silence_ms:
+            self.segmenter.set_hangover(hangover)
+            self.decisions.append((probability, None, hangover))
             return
-        while speculation.transcript is None and not speculation.task.done() and pause_id == self._pause_id:
+        # A speculative turn is on its way: its words decide too ("Who wrote" sounds finished to the audio
+        # model). Until the LLM has judged them the long hang-over stands; that wait is hidden, as the reply's
+        # first audio is not ready sooner anyway.
+        while not speculation.words_judged and not speculation.task.done() and pause_id == self._pause_id:
             await asyncio.sleep(0.01)
-        if pause_id != self._pause_id or speculation.transcript is None:
+        if pause_id != self._pause_id:
             return
-        refined = hangover_ms(self.settings, probability, speculation.transcript)
-        if refined != hangover:
-            self.segmenter.set_hangover(refined)
-            self.decisions.append((probability, speculation.transcript, refined))
+        refined = hangover_ms(self.settings, probability, speculation.transcript, speculation.sentence_end)
+        if refined < self.settings.max_silence_ms:
+            # Ending the turn before its reply can be heard gains nothing: it would only wait in silence. So
+            # the user may go on until then (a 0.6 s pause is not a cut-off because the words were misheard as
+            # a sentence). On a file, frames waited for this decision: the wall time is the silence that would
+            # have passed live.
+            while not speculation.ready and not speculation.task.done() and pause_id == self._pause_id:
+                await asyncio.sleep(0.01)
+            if pause_id != self._pause_id:
+                return
+            waited = round((time.monotonic() - silent_since) * 1000)
+            refined = min(self.settings.max_silence_ms, max(refined, waited))
+        self.segmenter.set_hangover(refined)
+        self.decisions.append((probability, speculation.transcript, refined))
 
     def _track(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -27,6 +27,7 @@ from app.core.config import LLMSettings
 from engines.base import ChatMessage, EngineInfo
 from engines.errors import ConfigError, ModelError
 from engines.llm.generation import ContextLengthError, GenerationOptions, Outcome
+from engines.llm.sentence_end import bare_words, final_punctuation_tokens, prompt_up_to_words
 from engines.models import resolve_llm, shipped_llm_names
 
 log = logging.getLogger(__name__)
@@ -105,15 +106,25 @@ def _sampling(options: GenerationOptions) -> dict[str, Any]:
     return out
 
 
-def default_threads() -> int:
-    """All cores but one (at least one) when ``[llm] n_threads`` is empty.
+#: a model file at least this big decodes on every core: its per-token work outweighs the threads' waiting
+ALL_CORES_MODEL_BYTES = 400_000_000
 
-    llama.cpp's worker threads spin while they wait for each other, so when another engine (Piper
-    speaking the previous sentence, the VAD, other programs) takes a core, an all-cores LLM slows
-    down many times over: on a 2-core machine under load, 2 threads gave 5-37 tokens/s and 1 thread a
-    steady 78 tokens/s (idle: 123 vs 78). Leaving one core free keeps replies streaming.
+
+def default_threads(model_bytes: int) -> int:
+    """Decode threads when ``[llm] n_threads`` is empty: all cores for models of 400 MB and more, else all but one.
+
+    llama.cpp's worker threads spin while they wait for each other. For a tiny model each token is so
+    little work that the waiting dominates: when Piper takes a core, an all-cores SmolLM2-135M fell from
+    107 to 1.2 tokens/s, one thread stayed at 67-80. For a big model the work per token dominates, and
+    one thread halves the speed everywhere. Measured on a 2-core Xeon while Piper synthesised a
+    sentence every second (continuously), tokens/s with 1 vs 2 threads:
+
+    - Qwen2.5-Coder-1.5B: 7.6 vs 12.1 (5.3 vs 6.2), idle 7.8 vs 14.3
+    - Qwen2.5-Coder-0.5B: 15.1 vs 20.9 (12.9 vs 12.3)
+    - SmolLM2-135M: 80 vs 107 (67 vs 1.2)
     """
-    return max(1, (os.cpu_count() or 1) - 1)
+    cores = os.cpu_count() or 1
+    return cores if model_bytes >= ALL_CORES_MODEL_BYTES else max(1, cores - 1)
 
 
 class LlamaCppLLM:
@@ -124,7 +135,7 @@ class LlamaCppLLM:
 
         self.settings = settings or LLMSettings()
         self.model_path = resolve_llm(self.settings.model)
-        self.n_threads = self.settings.n_threads or default_threads()
+        self.n_threads = self.settings.n_threads or default_threads(self.model_path.stat().st_size)
         self.n_threads_batch = self.settings.n_threads or (os.cpu_count() or 1)
         self.gpu_offload_supported = bool(llama_cpp.llama_supports_gpu_offload())
         self._version = llama_cpp.__version__
@@ -134,7 +145,7 @@ class LlamaCppLLM:
                 n_ctx=self.settings.n_ctx,
                 n_threads=self.n_threads,
                 # reading the prompt happens while nothing else runs (ASR is done, TTS waits for the first
-                # clause): all cores for it; decoding keeps one core free for speech
+                # clause): all cores for it; decoding a small model keeps one core free (default_threads)
                 n_threads_batch=self.n_threads_batch,
                 # read into memory, not mmap'ed: llama.cpp repacks the Q4_K weights for AVX2 into a buffer of its
                 # own, so with mmap the file's pages stay resident beside that copy (1.5B: 1.81 GB RSS mmap'ed,
@@ -152,6 +163,8 @@ class LlamaCppLLM:
                 "to a complete GGUF file in config.toml.",
             ) from err
         self.has_template = "tokenizer.chat_template" in self._llm.metadata
+        self._jinja: Any = None  # the embedded template's formatter, built on first use
+        self._final: list[int] | None = None  # sentence-final punctuation tokens, found on first use
         if self.settings.chat_format:
             self.template_source = f"chat_format = {self.settings.chat_format!r} from the settings"
         elif self.has_template:
@@ -352,6 +365,66 @@ class LlamaCppLLM:
                 json_schema=json_schema,
             )
         )
+
+    # -- has the user finished? ------------------------------------------------------------------------
+
+    def sentence_end_probability(self, messages: Sequence[ChatMessage]) -> float | None:
+        """How likely the last message's words (without their trailing punctuation) end a sentence, from the
+        model's next token after them (``engines.llm.sentence_end``). The prompt read here is the prefix of
+        the reply's prompt, which then reuses it. None when there is no embedded chat template to render
+        the prompt with, or nothing to judge."""
+        import numpy as np
+
+        words = bare_words(messages[-1].content) if messages else ""
+        formatter = self._formatter()
+        if not words or formatter is None:
+            return None
+        rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages[:-1]]
+                             + [{"role": messages[-1].role, "content": words}]).prompt
+        prefix = prompt_up_to_words(rendered, words)
+        if prefix is None:
+            return None
+        llm = self._llm
+        tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        after = llm.tokenize(rendered[len(prefix):].encode("utf-8"), add_bos=False, special=True)[:1]
+        if len(tokens) >= self.settings.n_ctx:
+            return None
+        cached = 0
+        for had, want in zip(llm._input_ids, tokens, strict=False):
+            if had != want:
+                break
+            cached += 1
+        llm.n_tokens = min(cached, len(tokens) - 1)  # eval drops the KV entries after n_tokens
+        llm.eval(tokens[llm.n_tokens:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        ends = set(self._final_tokens()) | set(after) | {llm.token_eos()}
+        return float(probabilities[sorted(ends)].sum())
+
+    def _formatter(self) -> Any:
+        """The Jinja chat formatter of the GGUF's embedded template (what llama-cpp-python renders with)."""
+        if self.settings.chat_format or not self.has_template:
+            return None
+        if self._jinja is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            model = self._llm._model
+            eos, bos = self._llm.token_eos(), self._llm.token_bos()
+            self._jinja = Jinja2ChatFormatter(
+                template=self._llm.metadata["tokenizer.chat_template"],
+                eos_token=model.token_get_text(eos) if eos != -1 else "",
+                bos_token=model.token_get_text(bos) if bos != -1 else "",
+                stop_token_ids=[eos],
+            )
+        return self._jinja
+
+    def _final_tokens(self) -> list[int]:
+        if self._final is None:
+            llm = self._llm
+            self._final = final_punctuation_tokens(
+                llm.n_vocab(), lambda token: llm.detokenize([token]).decode("utf-8", "ignore"))
+        return self._final
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in this model (to keep the conversation inside ``n_ctx``)."""

@@ -21,3 +21,19 @@ def test_the_default_model_uses_its_embedded_chatml_template_and_the_persona() -
     reply = "".join(llm.stream([ChatMessage("system", persona), ChatMessage("user", "Who are you?")]))
     assert "Visage" in reply, reply
     assert "language model" not in reply.lower()
+
+
+def test_the_default_model_tells_a_finished_sentence_from_a_fragment_and_still_answers_after() -> None:
+    """What Whisper writes as "Who painted?" after a pause is judged unfinished; the whole question finished.
+    Judging reads the reply's own prompt prefix: the reply that follows must still be right."""
+    from app.core.end_of_turn import UNFINISHED_WORDS
+    from engines.llm.llama_cpp import LlamaCppLLM
+
+    llm = LlamaCppLLM(LLMSettings(temperature=0.0, max_tokens=32))
+    system = ChatMessage("system", PersonaSettings().system_prompt)
+    for fragment in ("Who painted?", "What is the chemical symbol.", "Can you tell me how tall?"):
+        assert llm.sentence_end_probability([system, ChatMessage("user", fragment)]) < UNFINISHED_WORDS, fragment
+    whole = [system, ChatMessage("user", "Who painted the Mona Lisa?")]
+    assert llm.sentence_end_probability(whole) > 0.3
+    reply = "".join(llm.stream(whole))
+    assert "Leonardo" in reply or "Vinci" in reply, reply

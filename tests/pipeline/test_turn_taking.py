@@ -12,6 +12,7 @@ from app.core.config import Settings
 from app.core.end_of_turn import hangover_ms, transcript_dangles
 from app.core.events import Event, SpeechChunk, Transcript, TurnFinished
 from app.core.pipeline import Engines, Pipeline
+from engines.base import ChatMessage
 from tests.fakes import EnergyVAD, FakeHistory, FixedASR, ScriptedEndOfTurn, ScriptedLLM, ToneTTS, silence, speech_like
 
 REPLY = "Paris is the capital of France."
@@ -79,6 +80,51 @@ def test_a_speculative_turn_that_is_discarded_saves_and_plays_nothing() -> None:
     assert turn_ids == {results[0].turn_id}  # no event of the discarded turn ever left the pipeline
 
 
+class JudgingLLM(ScriptedLLM):
+    """A scripted LLM that also judges whether the words are a finished sentence (answers in order)."""
+
+    def __init__(self, *judgements: float, delay_s: float = 0.0) -> None:
+        super().__init__(REPLY, delay_s)
+        self.judgements = list(judgements)
+        self.judged: list[str] = []
+
+    def sentence_end_probability(self, messages: list[ChatMessage]) -> float | None:
+        self.judged.append(messages[-1].content)
+        return self.judgements[min(len(self.judged), len(self.judgements)) - 1]
+
+
+def run_with(llm: ScriptedLLM, audio: np.ndarray, eot: ScriptedEndOfTurn) -> tuple[list[TurnFinished], FakeHistory]:
+    store = FakeHistory()
+    engines = Engines(llm=llm, asr=FixedASR("who wrote"), tts=ToneTTS(), vad=EnergyVAD(), end_of_turn=eot)
+    pipeline = Pipeline(engines, Settings(), store, sink=FileAudioSink())
+    results = asyncio.run(pipeline.listen(FileAudioSource.from_array(audio), barge_in=False))
+    pipeline.close()
+    return results, store
+
+
+def test_a_pause_after_a_content_word_is_cut_off_when_only_the_audio_decides() -> None:
+    """The control: the audio model hears an ending, the words do not dangle, the reply is ready at once."""
+    results, _ = run_with(ScriptedLLM(REPLY), paused_question(0.6), ScriptedEndOfTurn(0.95))
+    assert len(results) == 2
+
+
+def test_words_the_llm_judges_unfinished_wait_longer_even_when_the_audio_sounds_complete() -> None:
+    llm = JudgingLLM(0.001, 0.9)
+    results, store = run_with(llm, paused_question(0.6), ScriptedEndOfTurn(0.95))
+    assert len(results) == 1
+    assert [m["role"] for m in store.messages] == ["user", "assistant"]
+    assert llm.judged == ["who wrote", "who wrote"]  # the transcript of each pause, judged before replying
+
+
+def test_a_turn_does_not_end_before_its_reply_could_be_heard() -> None:
+    """The reply's first sentence takes ~0.9 s: a user who goes on after 0.6 s is not cut off, the words and
+    the audio model notwithstanding (ending the turn sooner would only have meant waiting in silence)."""
+    results, store = run_with(JudgingLLM(0.9, delay_s=0.15), paused_question(0.6), ScriptedEndOfTurn(0.95))
+    assert len(results) == 1
+    assert [m["role"] for m in store.messages] == ["user", "assistant"]
+    assert results[0].timings["vad_hangover_s"] >= 0.8  # the confirmed turn, too, waited for its reply
+
+
 def test_hangover_policy() -> None:
     vad = Settings().vad
     assert hangover_ms(vad, None) == vad.min_silence_ms
@@ -86,5 +132,7 @@ def test_hangover_policy() -> None:
     assert hangover_ms(vad, 0.1) == vad.max_silence_ms
     assert vad.complete_silence_ms < hangover_ms(vad, 0.5) < vad.max_silence_ms
     assert hangover_ms(vad, 0.95, "And so my fellow Americans,") == vad.max_silence_ms
+    assert hangover_ms(vad, 0.95, "Who wrote?", sentence_end=0.001) == vad.max_silence_ms
+    assert hangover_ms(vad, 0.95, "Who wrote Romeo and Juliet?", sentence_end=0.9) == vad.complete_silence_ms
     assert transcript_dangles("What is the capital of")
     assert not transcript_dangles("What is the capital of France?")
