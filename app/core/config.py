@@ -53,10 +53,10 @@ class LLMSettings(_Section):
 class ASRSettings(_Section):
     engine: str = Field("faster-whisper", description="ASR engine name.")
     model: str = Field(
-        # still tiny.en: base has the lower word error rate on voices that are not ours (bench/asr_quality.py,
-        # 126 clips: base trimmed 0.179, tiny.en padded 0.265), but with base three live sound-server tests
-        # failed in one full run (espeak's "capital of France" heard as "capital and friends"; that run shared
-        # the CPU with a bench, so not confirmed). The switch waits for an idle full run with base (issue 11).
+        # still tiny.en: base (trimmed) has the lower word error rate on voices that are not ours
+        # (bench/asr_quality.py, 126 clips: 0.179 vs tiny.en padded 0.265) and 34/42 vs 23/42 right answers in
+        # bench/conversation_quality.py, but with it the live barge-in tests failed in 3 of 4 idle runs: espeak
+        # en-us's "capital of France", said over Visage, heard as "capital and friends" (issue 11, issue 17).
         "tiny.en", description="A shipped model (tiny.en, base) or the path of a faster-whisper model folder."
     )
     language: str | None = Field("en", description="Spoken language code; empty = detect (multilingual models).")
