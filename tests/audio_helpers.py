@@ -17,18 +17,20 @@ ASR_RATE = 16000
 
 @functools.cache
 def _piper() -> Any:
+    from app.core.config import TTSSettings
     from engines.tts.piper import PiperTTS
 
-    return PiperTTS()
+    return PiperTTS(TTSSettings())
 
 
 @functools.cache
 def fixed_piper() -> Any:
     """The shipped voice without sampling noise: the same text is the same audio in every run, so a test's
     bounds hold for the audio they were measured on (the bench measures across natural takes)."""
+    from app.core.config import TTSSettings
     from engines.tts.piper import PiperTTS
 
-    return PiperTTS(deterministic=True)
+    return PiperTTS(TTSSettings(), deterministic=True)
 
 
 def speak_with_piper(text: str, sample_rate: int = ASR_RATE) -> np.ndarray:

@@ -3,6 +3,9 @@
 - ``VISAGE_DATA_DIR``: database, converted models, avatars (default: platformdirs user data dir)
 - ``VISAGE_CONFIG_DIR``: ``config.toml`` (default: platformdirs user config dir)
 - ``VISAGE_MODELS_DIR``: models prepared at setup (default: ``<user data dir>/models``)
+
+The config file and the models folders are defined in :mod:`engines.locations` (the engines find their
+models there and name the config file in their hints) and re-exported here; the data folder is the app's.
 """
 
 from __future__ import annotations
@@ -12,16 +15,17 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "visage"
+from engines.locations import APP_NAME, bundled_models_dir, config_dir, config_file, models_dir
 
-
-def config_dir() -> Path:
-    env = os.environ.get("VISAGE_CONFIG_DIR")
-    return Path(env).expanduser() if env else Path(platformdirs.user_config_dir(APP_NAME))
-
-
-def config_file() -> Path:
-    return config_dir() / "config.toml"
+__all__ = [
+    "APP_NAME",
+    "bundled_models_dir",
+    "config_dir",
+    "config_file",
+    "data_dir",
+    "database_file",
+    "models_dir",
+]
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -29,31 +33,6 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
         return Path(override).expanduser()
     env = os.environ.get("VISAGE_DATA_DIR")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def models_dir() -> Path:
-    """Models Visage prepared itself (joined, patched) or the user added through the app.
-
-    ``VISAGE_MODELS_DIR`` overrides it. It does not follow ``--data-dir``: pointing history at another
-    folder must not make the prepared models disappear.
-    """
-    env = os.environ.get("VISAGE_MODELS_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "models"
-
-
-def bundled_models_dir() -> Path | None:
-    """Prepared models shipped inside an installed bundle (PyInstaller), read-only; None when not bundled.
-
-    Looked up after :func:`models_dir`, so a model the user prepared or added again wins.
-    """
-    import sys
-
-    if not getattr(sys, "frozen", False):
-        return None
-    root = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models"
-    return root if root.is_dir() else None
 
 
 def database_file(data: Path | None = None) -> Path:

@@ -10,16 +10,31 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Protocol
 
 import numpy as np
 
-from app.core.config import ASRSettings
 from engines.asr import trimmed
 from engines.base import EngineInfo, TranscriptResult
 from engines.errors import AudioInputError, ConfigError, ModelError
 from engines.models import resolve_asr
 
 log = logging.getLogger(__name__)
+
+
+class WhisperOptions(Protocol):
+    """The ``[asr]`` settings this adapter reads (the app's ``ASRSettings`` has them and is passed as is)."""
+
+    model: str
+    language: str | None
+    compute_type: str
+    beam_size: int
+    cpu_threads: int
+    trim_padding: bool
+
+    @property
+    def device(self) -> str:  # read-only here: the app's field is the narrower Literal["auto", "cpu", "cuda"]
+        ...
 
 
 def cuda_device_count() -> int:
@@ -55,10 +70,10 @@ class FasterWhisperASR:
 
     sample_rate: int = 16000
 
-    def __init__(self, settings: ASRSettings | None = None) -> None:
+    def __init__(self, settings: WhisperOptions) -> None:
         import faster_whisper
 
-        self.settings = settings or ASRSettings()
+        self.settings = settings
         self.model_path = resolve_asr(self.settings.model)
         self.device, self.device_reason = choose_device(self.settings.device)
         self.cpu_threads = self.settings.cpu_threads or os.cpu_count() or 1

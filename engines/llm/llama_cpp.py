@@ -23,10 +23,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from app.core.config import LLMSettings
 from engines.base import ChatMessage, EngineInfo
 from engines.errors import ConfigError, ModelError
 from engines.llm.generation import ContextLengthError, GenerationOptions, Outcome
+from engines.llm.options import LlamaOptions
 from engines.llm.sentence_end import bare_words, final_punctuation_tokens, prompt_up_to_words
 from engines.models import resolve_llm, shipped_llm_names
 
@@ -130,10 +130,10 @@ def default_threads(model_bytes: int) -> int:
 class LlamaCppLLM:
     """Streams chat replies from a GGUF model; also plain and grammar-constrained completion."""
 
-    def __init__(self, settings: LLMSettings | None = None) -> None:
+    def __init__(self, settings: LlamaOptions) -> None:
         import llama_cpp
 
-        self.settings = settings or LLMSettings()
+        self.settings = settings
         self.model_path = resolve_llm(self.settings.model)
         self.n_threads = self.settings.n_threads or default_threads(self.model_path.stat().st_size)
         self.n_threads_batch = self.settings.n_threads or (os.cpu_count() or 1)

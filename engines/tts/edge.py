@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from app.core.config import TTSSettings
 from engines.base import AudioChunk, EngineInfo, PhonemeTiming
 from engines.errors import EngineError, NetworkError
 from engines.files import write_text_atomic
@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 24000
 _TICKS_PER_SECOND = 10_000_000  # edge-tts offsets are in 100-ns ticks
 OFFLINE_HINT = "Visage speaks with the offline Piper voice until the network is back ([tts] engine = \"piper\")."
+
+
+class EdgeOptions(Protocol):
+    """The ``[tts]`` settings this adapter reads (the app's ``TTSSettings`` has them and is passed as is)."""
+
+    edge_voice: str
+    edge_timeout_s: float
 
 
 def decode_mp3(data: bytes, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -66,11 +73,11 @@ class EdgeTTS:
 
     sample_rate: int = SAMPLE_RATE
 
-    def __init__(self, settings: TTSSettings | None = None) -> None:
+    def __init__(self, settings: EdgeOptions) -> None:
         import av  # noqa: F401  - fail at load time, not mid-sentence, when PyAV is missing
         import edge_tts  # noqa: F401
 
-        self.settings = settings or TTSSettings()
+        self.settings = settings
 
     def synthesize(self, text: str, *, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
         """One chunk per sentence; raises NetworkError when the service cannot be reached in time."""

@@ -12,11 +12,10 @@ import logging
 import threading
 from collections.abc import Iterator
 from importlib import metadata
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
-from app.core.config import TTSSettings
 from engines.base import AudioChunk, EngineInfo, PhonemeTiming
 from engines.errors import ModelError, VisageError
 from engines.models import SHIPPED_VOICES, resolve_voice
@@ -29,15 +28,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class PiperOptions(Protocol):
+    """The ``[tts]`` settings this adapter reads (the app's ``TTSSettings`` has them and is passed as is)."""
+
+    voice: str
+    length_scale: float
+
+
 class PiperTTS:
     """Piper voice; ``synthesize`` yields float32 mono chunks at the voice's sample rate."""
 
-    def __init__(self, settings: TTSSettings | None = None, *, deterministic: bool = False) -> None:
+    def __init__(self, settings: PiperOptions, *, deterministic: bool = False) -> None:
         """``deterministic``: no sampling noise, so the same text always gives the same audio (for tests and
         benchmarks that must compare like with like; the app keeps Piper's natural variation)."""
         from piper import PiperVoice, SynthesisConfig
 
-        self.settings = settings or TTSSettings()
+        self.settings = settings
         self.voice_path = resolve_voice(self.settings.voice)
         try:
             self._voice = PiperVoice.load(self.voice_path)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from app.core.config import VADSettings
 from engines.base import EngineInfo
 from engines.errors import AudioInputError, DependencyError, ModelError
 from engines.models import package_dir
@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "assets/silero_vad_v6.onnx"
 CONTEXT_SAMPLES = 64
 STATE_SHAPE = (1, 1, 128)
+
+
+class SileroOptions(Protocol):
+    """The ``[vad]`` settings this adapter reads (the app's ``VADSettings`` has them and is passed as is)."""
+
+    threshold: float
 
 
 def silero_model_path() -> Path:
@@ -42,10 +48,10 @@ class SileroVAD:
     sample_rate: int = 16000
     frame_samples: int = 512
 
-    def __init__(self, settings: VADSettings | None = None) -> None:
+    def __init__(self, settings: SileroOptions) -> None:
         import onnxruntime
 
-        self.settings = settings or VADSettings()
+        self.settings = settings
         self.model_path = silero_model_path()
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1

@@ -1,7 +1,7 @@
 """PyInstaller runtime hook: runs inside the bundle before Visage starts.
 
 The prepared models (joined whisper base, alignment-patched voice, face models, CMU dictionary) travel
-inside the bundle under ``_internal/models``; ``app.core.paths.bundled_models_dir()`` finds them. NLTK is
+inside the bundle under ``_internal/models``; ``engines.locations.bundled_models_dir()`` finds them. NLTK is
 pointed at the bundled CMU dictionary so the copy studio needs no download and no write.
 """
 
