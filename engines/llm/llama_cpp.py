@@ -370,37 +370,70 @@ class LlamaCppLLM:
 
     def sentence_end_probability(self, messages: Sequence[ChatMessage]) -> float | None:
         """How likely the last message's words (without their trailing punctuation) end a sentence, from the
-        model's next token after them (``engines.llm.sentence_end``). The prompt read here is the prefix of
-        the reply's prompt, which then reuses it. None when there is no embedded chat template to render
-        the prompt with, or nothing to judge."""
+        model's next token after them (``engines.llm.sentence_end``). None when there is no embedded chat
+        template to render the prompt with, or nothing to judge.
+
+        The reply's own prompt is read here in one pass, with the logits kept at two places: after the
+        words (the judgement) and at the end (the reply's first token), so the reply that follows starts
+        at once from the cache. Where the words do not tokenise as a prefix of that prompt, only the
+        prompt up to the words is read, and the reply reads the rest."""
         import numpy as np
 
         words = bare_words(messages[-1].content) if messages else ""
         formatter = self._formatter()
         if not words or formatter is None:
             return None
-        rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages[:-1]]
-                             + [{"role": messages[-1].role, "content": words}]).prompt
-        prefix = prompt_up_to_words(rendered, words)
+        given = [{"role": m.role, "content": m.content} for m in messages]
+        bare = formatter(messages=[*given[:-1], {"role": given[-1]["role"], "content": words}]).prompt
+        prefix = prompt_up_to_words(bare, words)
         if prefix is None:
             return None
         llm = self._llm
         tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
-        after = llm.tokenize(rendered[len(prefix):].encode("utf-8"), add_bos=False, special=True)[:1]
-        if len(tokens) >= self.settings.n_ctx:
+        after = llm.tokenize(bare[len(prefix):].encode("utf-8"), add_bos=False, special=True)[:1]
+        whole = llm.tokenize(formatter(messages=given).prompt.encode("utf-8"), add_bos=False, special=True)
+        if len(whole) >= self.settings.n_ctx:
             return None
+        if whole[: len(tokens)] == tokens:
+            logits = self._read_prompt(whole, keep=len(tokens) - 1)
+        else:
+            logits = self._read_prompt(tokens, keep=len(tokens) - 1)
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        ends = set(self._final_tokens()) | set(after) | {llm.token_eos()}
+        return float(probabilities[sorted(ends)].sum())
+
+    def _read_prompt(self, tokens: list[int], *, keep: int) -> Any:
+        """Evaluate ``tokens`` (reusing the cached prefix) and return the logits after position ``keep``, as
+        llama-cpp-python's own ``eval`` would leave the cache: the next ``generate`` of exactly these tokens
+        samples from the last position at once."""
+        import llama_cpp
+        import numpy as np
+
+        llm = self._llm
         cached = 0
         for had, want in zip(llm._input_ids, tokens, strict=False):
             if had != want:
                 break
             cached += 1
-        llm.n_tokens = min(cached, len(tokens) - 1)  # eval drops the KV entries after n_tokens
-        llm.eval(tokens[llm.n_tokens:])
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
-        probabilities = np.exp(logits - logits.max())
-        probabilities /= probabilities.sum()
-        ends = set(self._final_tokens()) | set(after) | {llm.token_eos()}
-        return float(probabilities[sorted(ends)].sum())
+        start = min(cached, keep)  # the kept position must be decoded now to have its logits
+        llm.n_tokens = start
+        llm._ctx.kv_cache_seq_rm(-1, start, -1)
+        kept: Any = None
+        for at in range(start, len(tokens), llm.n_batch):
+            chunk = tokens[at: at + llm.n_batch]
+            llm._batch.set_batch(batch=chunk, n_past=at, logits_all=False)  # logits at the chunk's last token
+            inside = keep - at
+            if 0 <= inside < len(chunk):
+                llm._batch.batch.logits[inside] = True
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[at: at + len(chunk)] = chunk
+            llm.n_tokens = at + len(chunk)
+            if 0 <= inside < len(chunk):
+                row = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, inside)
+                kept = np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).astype(np.float64)
+        llm._requires_eval = False  # the last position's logits are live: generate may sample from them
+        return kept
 
     def _formatter(self) -> Any:
         """The Jinja chat formatter of the GGUF's embedded template (what llama-cpp-python renders with)."""

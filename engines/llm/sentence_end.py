@@ -13,8 +13,9 @@ all their prefixes of two words or more: complete sentences p10/p50/p90 0.41/0.8
 0.039, a 14-word quotation with a comma); prefixes p90 0.004, and the 20 of 277 prefixes above 0.03 are
 mostly sentences in their own right ("Tell me a joke", "Turn the volume down").
 
-The prompt up to those words is what the reply starts from, so scoring them costs no extra prompt
-reading: llama-cpp-python's prefix cache reuses it, and the reply only reads the few tokens after.
+The judgement reads the reply's own prompt in the same pass, keeping the logits after the words as well
+as at the end, so it costs no second reading: the reply then starts from the cache (judging plus the
+reply's first token: 0.17-0.22 s on a 2-core Xeon, where the first token alone took 0.13-0.2 s).
 """
 
 from __future__ import annotations
