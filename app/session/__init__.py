@@ -5,7 +5,9 @@ the window (``app.ui.bridge.CoreBridge``) and ``visage listen`` drive.
   :class:`~app.core.pipeline.Pipeline`.
 - :mod:`app.session.engine_host`: :class:`EngineHost`, the engines loaded once through
   :func:`app.core.assembly.build_engines`, warmed up, and lent to the copy studio and the local API.
-- :mod:`app.session.audio`: the sound card (:class:`AudioBackend`, :class:`DeviceAudio`) and push-to-talk.
+- :mod:`app.session.audio`: the sound card (:class:`AudioBackend`, :class:`DeviceAudio`) and the open
+  :class:`Microphone` (push-to-talk, or hands-free behind the echo gate).
+- :mod:`app.session.conversation`: the open :class:`Conversation` (its id and the history the model sees).
 - :mod:`app.session.sync_link`: the opt-in sync sender over the session's store.
 
 Qt-free. The session reports through ``notify(name, payload)`` (names typed: :data:`app.core.reports.Report`);

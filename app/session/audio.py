@@ -1,19 +1,24 @@
-"""The session's microphone side: where frames come from and speech goes to, and push-to-talk recording.
+"""The session's microphone side: where frames come from and speech goes to, push-to-talk and hands-free.
 
 :class:`AudioBackend` is what the session needs of the sound card (the window's tests hand it files instead);
 :class:`DeviceAudio` is the real one, through sounddevice with the devices chosen in the settings;
-:class:`PushToTalk` records the microphone between a press and a release in its own thread. Qt-free.
+:class:`PushToTalk` records the microphone between a press and a release in its own thread;
+:class:`Microphone` holds what is open: the push-to-talk recording, or the hands-free source behind its echo
+gate and the task listening to it. The session decides when (voice on, models ready) and what the state shows.
+Qt-free.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.core.audio_io import ASR_RATE, AudioSink, AudioSource
 from app.core.config import Settings
+from app.core.echo import EchoGate, EchoGatedSource, TimelineSink
 from app.core.errors import AudioDeviceError, AudioInputError
 from app.core.segmenter import Utterance
 
@@ -96,3 +101,56 @@ class PushToTalk:
         audio = np.concatenate(self._frames)
         seconds = len(audio) / self.source.sample_rate
         return Utterance(audio=audio, start_s=0.0, end_s=seconds, hangover_s=0.0)
+
+
+class Microphone:
+    """The open microphone: a push-to-talk recording, or hands-free listening through the echo gate."""
+
+    def __init__(self, audio: AudioBackend) -> None:
+        self.audio = audio
+        self.ptt: PushToTalk | None = None
+        self.hands_free: asyncio.Task[Any] | None = None  # the session's task listening to the gated source
+        self.gate: EchoGate | None = None  # the hands-free microphone's echo handling
+        self._source: AudioSource | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self.hands_free is not None or self.ptt is not None
+
+    async def press(self) -> None:
+        """Open the microphone and start recording (push-to-talk)."""
+        source = await asyncio.to_thread(self.audio.open_source)
+        self.ptt = PushToTalk(source)
+        self.ptt.start()
+
+    async def release(self) -> Utterance | None:
+        """Stop recording; what was said (None when nothing was recorded, or no recording ran).
+        Raises AudioInputError when the microphone failed while recording."""
+        ptt, self.ptt = self.ptt, None
+        if ptt is None:
+            return None
+        return await asyncio.to_thread(ptt.finish)
+
+    async def open_hands_free(self, sink: TimelineSink) -> EchoGatedSource:
+        """Open the microphone for hands-free listening, behind an echo gate on what ``sink`` plays."""
+        source = await asyncio.to_thread(self.audio.open_source)
+        self._source = source
+        self.gate = EchoGate.for_sink(sink)
+        return EchoGatedSource(source, self.gate)
+
+    def stop_hands_free(self) -> asyncio.Task[Any] | None:
+        """Close the hands-free microphone; the listening task, to wait for its end (None when it was off)."""
+        task, self.hands_free = self.hands_free, None
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+        return task
+
+    def hands_free_ended(self) -> bool:
+        """Called by the listening task as it ends: True (and forgotten) when it ended by itself, False when
+        :meth:`stop_hands_free` stopped it."""
+        if self.hands_free is not None and self.hands_free is asyncio.current_task():
+            self.hands_free = None
+            self._source = None
+            return True
+        return False

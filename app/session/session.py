@@ -4,8 +4,9 @@ with the echo gate) and the speaker around one :class:`~app.core.pipeline.Pipeli
 
 Qt-free. Every coroutine runs on the core loop (:class:`app.core.runner.CoreRunner`); blocking work
 (engines, SQLite) runs in worker threads. The session reports to its owner through one callback,
-``notify(name, payload)``; the names and payloads are listed in :mod:`app.session`. The sound card side is
-:mod:`app.session.audio`, the opt-in sync :mod:`app.session.sync_link`.
+``notify(name, payload)``; the names and payloads are listed in :mod:`app.session`. The sound card and the
+open microphone are :mod:`app.session.audio`, the open conversation :mod:`app.session.conversation`, the
+opt-in sync :mod:`app.session.sync_link`.
 
 Other Qt-free parts of the app (the copy studio) run their blocking work through :meth:`Session.run_llm`
 (on the LLM's own worker, so it never overlaps a reply) and :meth:`Session.run_io` (SQLite in a thread).
@@ -22,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core import config as config_mod
-from app.core.audio_io import ASR_RATE, AudioSource
+from app.core.audio_io import ASR_RATE
 from app.core.config import Settings
-from app.core.echo import EchoGate, EchoGatedSource, TimelineSink
+from app.core.echo import EchoGatedSource, TimelineSink
 from app.core.errors import AudioInputError, VisageError
 from app.core.events import (
     Event,
@@ -41,10 +42,11 @@ from app.core.events import (
 from app.core.pipeline import Engines, Pipeline
 from app.core.reports import Notify
 from app.core.workers import EngineWorker
-from app.session.audio import AudioBackend, DeviceAudio, PushToTalk
+from app.session.audio import AudioBackend, DeviceAudio, Microphone
+from app.session.conversation import Conversation, chat_history
 from app.session.engine_host import EngineHost, EngineLoader, load_engines
 from app.session.sync_link import SyncLink
-from engines.base import AudioChunk, ChatMessage
+from engines.base import AudioChunk
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +80,9 @@ class Session:
         self.pipeline: Pipeline | None = None
         self.sink: TimelineSink | None = None
         self.voice_ok = False
-        self.conversation_id: int | None = None
-        self._history: list[ChatMessage] = []
+        self.conversation = Conversation()
         self._store_ready = asyncio.Event()
-        self._hands_free: asyncio.Task[Any] | None = None
-        self._hands_free_source: AudioSource | None = None
-        self._gate: EchoGate | None = None  # the hands-free microphone's echo handling
-        self._ptt: PushToTalk | None = None
+        self.mic = Microphone(self.audio)
         self._live = _Live()
         self._turn_lock = asyncio.Lock()
         self._state = ""
@@ -102,7 +100,7 @@ class Session:
         return self._state
 
     def _rest_state(self) -> str:
-        if self._hands_free is not None or self._ptt is not None:
+        if self.mic.listening:
             return "listening"
         return "idle"
 
@@ -180,10 +178,15 @@ class Session:
             self.store,
             sink=self.sink if self.voice_ok else None,
             on_event=self._on_event,
-            conversation_id=self.conversation_id,
-            history=self._history,
+            conversation_id=self.conversation.id,
+            history=self.conversation.history,
             memory=MemoryStore(self.store),
         )
+
+    @property
+    def conversation_id(self) -> int | None:
+        """The open conversation's id (None for a new one, until its first message is stored)."""
+        return self.conversation.id
 
     @property
     def engines(self) -> Engines | None:
@@ -204,8 +207,9 @@ class Session:
     def echo_stats(self) -> dict[str, int]:
         """What the echo handling of the hands-free microphone did so far (the details view shows it)."""
         stats = {"own_voice_ignored": self.pipeline.echo_discarded if self.pipeline is not None else 0}
-        if self._gate is not None:
-            stats |= {"gated_frames": self._gate.gated_frames, "resyncs": self._gate.resyncs}
+        gate = self.mic.gate
+        if gate is not None:
+            stats |= {"gated_frames": gate.gated_frames, "resyncs": gate.resyncs}
         return stats
 
     # ---- events from the pipeline (loop thread) ----
@@ -235,8 +239,7 @@ class Session:
                 self._set_state(self._rest_state())
         elif isinstance(event, TurnFinished):
             if self.pipeline is not None:
-                self.conversation_id = self.pipeline.conversation_id
-                self._history = self.pipeline.history
+                self.conversation.adopt(self.pipeline)
             self.notify("finished", event)
             self._spawn(self._after_turn(event.turn_id))
 
@@ -270,11 +273,7 @@ class Session:
             await self.host.wait_ready()
             assert self.pipeline is not None
             if context is not None:  # set under the lock: a turn still finishing appends to the old history
-                self.pipeline.history = [
-                    ChatMessage(role, content)  # type: ignore[arg-type]
-                    for role, content in context
-                    if role in ("user", "assistant") and content
-                ]
+                self.pipeline.history = chat_history(context)
             try:
                 return await self.pipeline.text_turn(text, speak=self.voice_ok, supersede_from=supersede_from)
             except VisageError as err:
@@ -323,20 +322,17 @@ class Session:
     # ---- microphone ----
     async def press_talk(self) -> None:
         """Push-to-talk pressed: stop Visage talking (barge-in) and start recording."""
-        if not self.voice_ok or self._ptt is not None:
+        if not self.voice_ok or self.mic.ptt is not None:
             return
         self.interrupt()
-        source = await asyncio.to_thread(self.audio.open_source)
-        self._ptt = PushToTalk(source)
-        self._ptt.start()
+        await self.mic.press()
         self._set_state("listening")
 
     async def release_talk(self) -> TurnFinished | None:
-        ptt, self._ptt = self._ptt, None
-        if ptt is None:
+        if self.mic.ptt is None:
             return None
         try:
-            utterance = await asyncio.to_thread(ptt.finish)
+            utterance = await self.mic.release()
         except VisageError as err:
             self.notify("error", str(err))
             self._set_state(self._rest_state())
@@ -356,20 +352,15 @@ class Session:
                 return None
 
     async def set_hands_free(self, on: bool) -> None:
-        if on and self._hands_free is None and self.voice_ok:
+        if on and self.mic.hands_free is None and self.voice_ok:
             await self.host.wait_ready()
             assert self.pipeline is not None and self.sink is not None
-            source = await asyncio.to_thread(self.audio.open_source)
-            self._hands_free_source = source
-            self._gate = EchoGate.for_sink(self.sink)
-            gated = EchoGatedSource(source, self._gate)
-            self._hands_free = self._spawn(self._listen(gated))
+            gated = await self.mic.open_hands_free(self.sink)
+            self.mic.hands_free = self._spawn(self._listen(gated))
             self._set_state("listening")
-        elif not on and self._hands_free is not None:
-            task, self._hands_free = self._hands_free, None
-            if self._hands_free_source is not None:
-                self._hands_free_source.close()
-                self._hands_free_source = None
+        elif not on and self.mic.hands_free is not None:
+            task = self.mic.stop_hands_free()
+            assert task is not None
             await asyncio.wait({task}, timeout=5)
             if self.pipeline is None or self.pipeline.current is None:
                 self._set_state("idle")
@@ -379,9 +370,7 @@ class Session:
         try:
             await self.pipeline.listen(source, barge_in=True, speak=True)
         finally:
-            if self._hands_free is not None and self._hands_free is asyncio.current_task():
-                self._hands_free = None
-                self._hands_free_source = None
+            if self.mic.hands_free_ended():
                 self._spawn(self._after_turn(""))  # idle once the last reply has been heard
             self.notify("hands_free", False)
 
@@ -391,11 +380,7 @@ class Session:
 
     async def new_conversation(self) -> None:
         self.interrupt()
-        self.conversation_id = None
-        self._history = []
-        if self.pipeline is not None:
-            self.pipeline.conversation_id = None
-            self.pipeline.history = []
+        self.conversation.clear(self.pipeline)
         self.notify("conversation", None)
 
     async def open_conversation(self, conversation_id: int) -> None:
@@ -406,15 +391,7 @@ class Session:
             return
         if conversation_id != self.conversation_id:
             self.interrupt()
-        self.conversation_id = conversation_id
-        self._history = [
-            ChatMessage(m.role, m.text)  # type: ignore[arg-type]
-            for m in conversation.messages
-            if m.role in ("user", "assistant")
-        ]
-        if self.pipeline is not None:
-            self.pipeline.conversation_id = conversation_id
-            self.pipeline.history = list(self._history)
+        self.conversation.open(conversation_id, conversation, self.pipeline)
         self.notify("conversation", conversation)
 
     async def rename(self, conversation_id: int, title: str) -> None:
