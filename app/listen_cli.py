@@ -1,6 +1,6 @@
 """``visage listen``: a hands-free voice conversation in the terminal, on the real microphone and speakers.
 
-The same :class:`~app.core.session.Session` the window uses (echo handling, barge-in, turn-taking, history),
+The same :class:`~app.session.session.Session` the window uses (echo handling, barge-in, turn-taking, history),
 without a window: say something and Visage answers aloud; talk over it to interrupt. A line typed on stdin is
 sent as a text message (its reply is spoken too). With ``--json`` every event is one JSON line on stdout with
 a monotonic time stamp ``t`` (the live-audio tests and ``bench/barge_in.py`` read them).
@@ -77,7 +77,7 @@ def _pipeline_listener(printer: _Printer, session: Any) -> Any:
 
 
 async def _converse(ctx: Any, printer: _Printer, max_turns: int | None) -> int:
-    from app.core.session import Session
+    from app.session.session import Session
 
     loop = asyncio.get_running_loop()
     done = asyncio.Event()

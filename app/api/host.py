@@ -68,7 +68,7 @@ class OwnEngines:
 
 
 class SessionEngines:
-    """The window's engines: the running :class:`app.core.session.Session`'s workers (no second copy)."""
+    """The window's engines: the running :class:`app.session.session.Session`'s workers (no second copy)."""
 
     def __init__(self, session: Any) -> None:
         self.session = session

@@ -83,7 +83,7 @@ class SessionListener(Protocol):
 
 
 def deliver(listener: SessionListener, name: Report, payload: Any) -> None:
-    """Call the listener's method for one report (``payload`` as the session sends it, see its docstring)."""
+    """Call the listener's method for one report (``payload`` as the session sends it, listed in :mod:`app.session`)."""
     match name:
         case "state":
             listener.on_state(payload)

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class Workers(Protocol):
-    """What the studio needs of the session (``app.core.session.Session`` has it)."""
+    """What the studio needs of the session (``app.session.session.Session`` has it)."""
 
     store: Any
     """The open history (``app.store.Store``), once ``run_io`` runs."""

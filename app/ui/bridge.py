@@ -1,7 +1,7 @@
 """The one object between the Qt thread and the core: signals in, commands out.
 
 ``CoreBridge`` owns the core thread (:class:`~app.core.runner.CoreRunner`) and the Qt-free
-:class:`~app.core.session.Session` that runs on it. Widgets call :meth:`CoreBridge.send` with a command
+:class:`~app.session.session.Session` that runs on it. Widgets call :meth:`CoreBridge.send` with a command
 from :mod:`app.ui.commands`; it returns at once. The copy studio asks with a request from
 :mod:`app.studio.requests` (:meth:`CoreBridge.ask`, answered through a future that
 :func:`app.ui.jobs.request_job` turns into signals); the studio's work runs in
@@ -27,7 +27,9 @@ from app.core.config import Settings
 from app.core.events import TurnFinished
 from app.core.reports import Report, deliver
 from app.core.runner import CoreRunner
-from app.core.session import AudioBackend, EngineLoader, Session, load_engines
+from app.session.audio import AudioBackend
+from app.session.engine_host import EngineLoader, load_engines
+from app.session.session import Session
 from app.studio.queued import QueuedStudio
 from app.studio.requests import StudioRequest
 from app.ui import commands as cmd

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.core import config as config_mod
 from app.core.config import Settings
 from app.core.errors import VisageError
-from app.core.session import AudioBackend, DeviceAudio, audio_with_devices
+from app.session.audio import AudioBackend, DeviceAudio, audio_with_devices
 from app.ui.jobs import thread_job
 from app.ui.memory_page import MemoryPage
 from app.ui.sound_check import SoundCheck

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.core import audio_check
-from app.core.session import AudioBackend
+from app.session.audio import AudioBackend
 from app.ui.jobs import thread_job
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from app.core import config as config_mod
 from app.core.config import Settings
 from app.core.errors import VisageError
-from app.core.session import AudioBackend, DeviceAudio
+from app.session.audio import AudioBackend, DeviceAudio
 from app.ui.sound_check import SoundCheck
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from app.core.audio_io import FileAudioSink, FileAudioSource
 from app.core.config import Settings
 from app.core.errors import AudioDeviceError
 from app.core.pipeline import Engines
-from app.core.session import Progress, load_engines
+from app.session.engine_host import Progress, load_engines
 
 
 class FileAudio:

@@ -1,5 +1,5 @@
-"""The core stays Qt-free and headless: app/core, app/store, app/studio, app/sync, app/api and engines never
-import PySide6."""
+"""The core stays Qt-free and headless: app/core, app/store, app/studio, app/sync, app/session, app/api and engines
+never import PySide6."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-QT_FREE = ["app/core", "app/store", "app/studio", "app/sync", "app/api", "engines"]
+QT_FREE = ["app/core", "app/store", "app/studio", "app/sync", "app/session", "app/api", "engines"]
 
 
 def python_files() -> list[Path]:

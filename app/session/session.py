@@ -1,31 +1,12 @@
-"""A live desktop session: models loading in the background, the conversation store, the microphone
-(push-to-talk or hands-free with the echo gate) and the speaker, around one :class:`Pipeline`.
+"""The desktop session (:class:`Session`): the conversation store, the microphone (push-to-talk or hands-free
+with the echo gate) and the speaker around one :class:`~app.core.pipeline.Pipeline`, over the engines that
+:class:`~app.session.engine_host.EngineHost` loads in the background.
 
 Qt-free. Every coroutine runs on the core loop (:class:`app.core.runner.CoreRunner`); blocking work
 (engines, SQLite) runs in worker threads. The session reports to its owner through one callback,
-``notify(name, payload)`` (names typed: :data:`app.core.reports.Report`); the Qt bridge implements
-:class:`app.core.reports.SessionListener`, whose method for each name emits its ``sig_<name>`` signal:
-
-=================  ======================================================================
-name               payload
-=================  ======================================================================
-``state``          "loading" | "idle" | "listening" | "transcribing" | "thinking" | "speaking"
-``models``         ``(done, total, label)`` while loading
-``ready``          a one-line summary of the engines in use
-``failed``         a message saying what is missing and how to fix it (text history still works)
-``audio``          ``(ok, message)``: voice on/off and why
-``transcript``     ``(turn_id, text)``: what the user said
-``token``          ``(turn_id, text)``: a piece of the reply
-``chunk``          ``(AudioChunk, offset_s)``: speech queued at ``offset_s`` on the speaker clock
-``finished``       :class:`~app.core.events.TurnFinished`
-``notice``         ``(level, message)``: fallbacks and problems the user must see
-``conversations``  ``list[ConversationSummary]``
-``conversation``   :class:`~app.store.records.Conversation` (opened, or changed)
-``search``         ``(query, list[SearchHit])``
-``deleted``        ``(conversation_id, title)``: can be undone with :meth:`restore`
-``error``          a message for the user
-``sync``           ``(enabled, SyncStatus | None)``: the opt-in sync (``app.sync``) and its sender's state
-=================  ======================================================================
+``notify(name, payload)``; the names and payloads are listed in :mod:`app.session`. The sound card and the
+open microphone are :mod:`app.session.audio`, the open conversation :mod:`app.session.conversation`, the
+opt-in sync :mod:`app.session.sync_link`.
 
 Other Qt-free parts of the app (the copy studio) run their blocking work through :meth:`Session.run_llm`
 (on the LLM's own worker, so it never overlaps a reply) and :meth:`Session.run_io` (SQLite in a thread).
@@ -39,15 +20,13 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from app.core import config as config_mod
-from app.core.audio_io import ASR_RATE, AudioSink, AudioSource
+from app.core.audio_io import ASR_RATE
 from app.core.config import Settings
-from app.core.echo import EchoGate, EchoGatedSource, TimelineSink
-from app.core.errors import AudioDeviceError, AudioInputError, VisageError
+from app.core.echo import EchoGatedSource, TimelineSink
+from app.core.errors import AudioInputError, VisageError
 from app.core.events import (
     Event,
     Notice,
@@ -62,103 +41,14 @@ from app.core.events import (
 )
 from app.core.pipeline import Engines, Pipeline
 from app.core.reports import Notify
-from app.core.segmenter import Utterance
-from engines.base import AudioChunk, ChatMessage
+from app.core.workers import EngineWorker
+from app.session.audio import AudioBackend, DeviceAudio, Microphone
+from app.session.conversation import Conversation, chat_history
+from app.session.engine_host import EngineHost, EngineLoader, load_engines
+from app.session.sync_link import SyncLink
+from engines.base import AudioChunk
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int, str], None]
-EngineLoader = Callable[[Settings, Progress, Callable[[str], None]], Engines]
-
-ROLES = ("llm", "asr", "vad", "tts")  # the engines the status line names
-
-
-def load_engines(settings: Settings, progress: Progress, on_notice: Callable[[str], None]) -> Engines:
-    """Load every engine, one role at a time, reporting progress (runs in a worker thread); the same
-    assembly as the CLI's, so the same machine choices and fallbacks are reported here too."""
-    from app.core.assembly import build_engines
-
-    return build_engines(settings, on_notice=on_notice, progress=progress)
-
-
-class AudioBackend(Protocol):
-    """Where the microphone frames come from and the speech goes to."""
-
-    def check(self) -> None:
-        """Raise AudioDeviceError (with the fix) when there is no usable input/output device."""
-
-    def open_source(self) -> AudioSource: ...
-
-    def open_sink(self) -> AudioSink: ...
-
-
-class DeviceAudio:
-    """The sound card through sounddevice, with the devices chosen in the settings."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def check(self) -> None:
-        from app.core.audio_device import NO_DEVICE_HINT, list_devices
-
-        devices = list_devices()
-        if not any(d.inputs for d in devices) or not any(d.outputs for d in devices):
-            raise AudioDeviceError("No microphone/speakers found.", hint=NO_DEVICE_HINT)
-
-    def open_source(self) -> AudioSource:
-        from app.core.audio_device import MicrophoneSource
-
-        return MicrophoneSource(self.settings.audio.input_device, ASR_RATE)
-
-    def open_sink(self) -> AudioSink:
-        from app.core.audio_device import SpeakerSink
-
-        return SpeakerSink(self.settings.audio.output_device)
-
-
-def audio_with_devices(audio: AudioBackend, input_device: str | None, output_device: str | None) -> AudioBackend:
-    """``audio`` as it would be with other devices chosen (the settings' sound check before saving)."""
-    if isinstance(audio, DeviceAudio):
-        devices = audio.settings.audio.model_copy(update={"input_device": input_device, "output_device": output_device})
-        return DeviceAudio(audio.settings.model_copy(update={"audio": devices}))
-    return audio  # a file-backed or test backend has no devices to choose
-
-
-class PushToTalk:
-    """Records the microphone between :meth:`start` and :meth:`finish` in its own thread."""
-
-    def __init__(self, source: AudioSource, frame_samples: int = 512) -> None:
-        self.source = source
-        self.frame_samples = frame_samples
-        self._frames: list[np.ndarray] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._record, name="visage-ptt", daemon=True)
-        self.error: BaseException | None = None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _record(self) -> None:
-        try:
-            for frame in self.source.frames(self.frame_samples):
-                if self._stop.is_set():
-                    return
-                self._frames.append(np.array(frame, dtype=np.float32))
-        except BaseException as err:  # reported by finish()
-            self.error = err
-
-    def finish(self) -> Utterance | None:
-        """Stop recording (blocks briefly: call it in a worker) and return what was said, if anything."""
-        self._stop.set()
-        self.source.close()
-        self._thread.join(timeout=2.0)
-        if self.error is not None:
-            raise AudioInputError(f"The microphone failed while recording: {self.error}")
-        if not self._frames:
-            return None
-        audio = np.concatenate(self._frames)
-        seconds = len(audio) / self.source.sample_rate
-        return Utterance(audio=audio, start_s=0.0, end_s=seconds, hangover_s=0.0)
 
 
 @dataclass
@@ -184,27 +74,20 @@ class Session:
         self.data_dir = Path(data_dir)
         self.notify = notify
         self.audio = audio if audio is not None else DeviceAudio(settings)
-        self.loader = loader
+        self.host = EngineHost(loader)
         self.config_path = config_path
         self.store: Any = None
-        self.engines: Engines | None = None
         self.pipeline: Pipeline | None = None
         self.sink: TimelineSink | None = None
         self.voice_ok = False
-        self.conversation_id: int | None = None
-        self._history: list[ChatMessage] = []
-        self._ready = asyncio.Event()
+        self.conversation = Conversation()
         self._store_ready = asyncio.Event()
-        self._hands_free: asyncio.Task[Any] | None = None
-        self._hands_free_source: AudioSource | None = None
-        self._gate: EchoGate | None = None  # the hands-free microphone's echo handling
-        self._ptt: PushToTalk | None = None
+        self.mic = Microphone(self.audio)
         self._live = _Live()
         self._turn_lock = asyncio.Lock()
         self._state = ""
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.sync_worker: Any = None  # app.sync.SyncWorker while analytics sharing is on
-        self.load_error: str | None = None
+        self.sync = SyncLink(notify, lambda: self.settings.sync)
 
     # ---- plumbing ----
     def _set_state(self, state: str) -> None:
@@ -217,7 +100,7 @@ class Session:
         return self._state
 
     def _rest_state(self) -> str:
-        if self._hands_free is not None or self._ptt is not None:
+        if self.mic.listening:
             return "listening"
         return "idle"
 
@@ -254,7 +137,7 @@ class Session:
             self.notify("error", str(err))
             return
         self._store_ready.set()
-        await self._attach_sync()
+        await self.sync.attach(self.store)
         await self.refresh_conversations()
         latest = await self._io(self.store.latest_conversation_id)
         if latest is not None:
@@ -269,37 +152,15 @@ class Session:
         except VisageError as err:
             self.voice_ok = False
             self.notify("audio", (False, err.message))
-        loop = asyncio.get_running_loop()
-
-        def progress(done: int, total: int, label: str) -> None:
-            loop.call_soon_threadsafe(self.notify, "models", (done, total, label))
-
-        def notice(message: str) -> None:
-            loop.call_soon_threadsafe(self.notify, "notice", ("warning", message))
-
-        try:
-            self.engines = await asyncio.to_thread(self.loader, self.settings, progress, notice)
-        except VisageError as err:
+        if await self.host.load(self.settings, self.notify) is None:
             self._set_state("idle")
-            self.load_error = str(err)
-            self.notify("failed", str(err))
+            self.notify("failed", self.host.load_error)
             return
-        except Exception as err:  # an engine library failed in a way we did not foresee
-            log.exception("loading the models failed")
-            self._set_state("idle")
-            self.load_error = f"Loading the models failed: {err}"
-            self.notify("failed", self.load_error)
-            return
-        self.load_error = None
         self._build_pipeline()
         assert self.pipeline is not None
-        try:
-            await self.pipeline.warm_up()
-        except Exception:  # warm-up is an optimisation; the first turn will just be slower
-            log.warning("warm-up failed", exc_info=True)
-        self._ready.set()
+        await self.host.serve(self.pipeline)
         self._set_state("idle")
-        self.notify("ready", self._summary())
+        self.notify("ready", self.host.summary())
 
     def _build_pipeline(self) -> None:
         assert self.engines is not None
@@ -317,38 +178,38 @@ class Session:
             self.store,
             sink=self.sink if self.voice_ok else None,
             on_event=self._on_event,
-            conversation_id=self.conversation_id,
-            history=self._history,
+            conversation_id=self.conversation.id,
+            history=self.conversation.history,
             memory=MemoryStore(self.store),
         )
 
-    def _summary(self) -> str:
-        assert self.engines is not None
-        parts = []
-        for role in ROLES:
-            engine = getattr(self.engines, role)
-            if engine is None:
-                continue
-            try:
-                info = engine.info()
-                parts.append(f"{role.upper()}: {info.model} ({info.device})")
-            except Exception:
-                parts.append(role.upper())
-        return " · ".join(parts)
+    @property
+    def conversation_id(self) -> int | None:
+        """The open conversation's id (None for a new one, until its first message is stored)."""
+        return self.conversation.id
+
+    @property
+    def engines(self) -> Engines | None:
+        return self.host.engines
+
+    @property
+    def load_error(self) -> str | None:
+        return self.host.load_error
 
     @property
     def ready(self) -> bool:
-        return self._ready.is_set()
+        return self.host.ready
 
     async def wait_ready(self) -> None:
         """Until the models are loaded and warmed up (forever if loading failed: watch "failed")."""
-        await self._ready.wait()
+        await self.host.wait_ready()
 
     def echo_stats(self) -> dict[str, int]:
         """What the echo handling of the hands-free microphone did so far (the details view shows it)."""
         stats = {"own_voice_ignored": self.pipeline.echo_discarded if self.pipeline is not None else 0}
-        if self._gate is not None:
-            stats |= {"gated_frames": self._gate.gated_frames, "resyncs": self._gate.resyncs}
+        gate = self.mic.gate
+        if gate is not None:
+            stats |= {"gated_frames": gate.gated_frames, "resyncs": gate.resyncs}
         return stats
 
     # ---- events from the pipeline (loop thread) ----
@@ -378,8 +239,7 @@ class Session:
                 self._set_state(self._rest_state())
         elif isinstance(event, TurnFinished):
             if self.pipeline is not None:
-                self.conversation_id = self.pipeline.conversation_id
-                self._history = self.pipeline.history
+                self.conversation.adopt(self.pipeline)
             self.notify("finished", event)
             self._spawn(self._after_turn(event.turn_id))
 
@@ -410,14 +270,10 @@ class Session:
         self.interrupt()
         async with self._turn_lock:
             self._set_state("thinking")
-            await self._ready.wait()
+            await self.host.wait_ready()
             assert self.pipeline is not None
             if context is not None:  # set under the lock: a turn still finishing appends to the old history
-                self.pipeline.history = [
-                    ChatMessage(role, content)  # type: ignore[arg-type]
-                    for role, content in context
-                    if role in ("user", "assistant") and content
-                ]
+                self.pipeline.history = chat_history(context)
             try:
                 return await self.pipeline.text_turn(text, speak=self.voice_ok, supersede_from=supersede_from)
             except VisageError as err:
@@ -449,14 +305,14 @@ class Session:
             self.notify("notice", ("info", "Voice is off: there is no speaker to read aloud on."))
             return
         self.interrupt()
-        await self._ready.wait()
+        await self.host.wait_ready()
         assert self.pipeline is not None and self.engines is not None and self.sink is not None
         tts = self.engines.tts
         if tts is None:
             return
         cancel = threading.Event()
         self._set_state("speaking")
-        worker = self.pipeline._workers["tts"]  # the TTS is not re-entrant: its own worker only
+        worker = self.host.worker("tts")  # the TTS is not re-entrant: its own worker only
         async for chunk in worker.iterate(tts.synthesize, text, cancel=cancel):
             start = max(self.sink.end_time, self.sink.audible_time())
             self.sink.play(chunk)
@@ -466,20 +322,17 @@ class Session:
     # ---- microphone ----
     async def press_talk(self) -> None:
         """Push-to-talk pressed: stop Visage talking (barge-in) and start recording."""
-        if not self.voice_ok or self._ptt is not None:
+        if not self.voice_ok or self.mic.ptt is not None:
             return
         self.interrupt()
-        source = await asyncio.to_thread(self.audio.open_source)
-        self._ptt = PushToTalk(source)
-        self._ptt.start()
+        await self.mic.press()
         self._set_state("listening")
 
     async def release_talk(self) -> TurnFinished | None:
-        ptt, self._ptt = self._ptt, None
-        if ptt is None:
+        if self.mic.ptt is None:
             return None
         try:
-            utterance = await asyncio.to_thread(ptt.finish)
+            utterance = await self.mic.release()
         except VisageError as err:
             self.notify("error", str(err))
             self._set_state(self._rest_state())
@@ -489,7 +342,7 @@ class Session:
             self._set_state(self._rest_state())
             return None
         async with self._turn_lock:
-            await self._ready.wait()
+            await self.host.wait_ready()
             assert self.pipeline is not None
             try:
                 return await self.pipeline.voice_turn(utterance, speak=self.voice_ok)
@@ -499,20 +352,15 @@ class Session:
                 return None
 
     async def set_hands_free(self, on: bool) -> None:
-        if on and self._hands_free is None and self.voice_ok:
-            await self._ready.wait()
+        if on and self.mic.hands_free is None and self.voice_ok:
+            await self.host.wait_ready()
             assert self.pipeline is not None and self.sink is not None
-            source = await asyncio.to_thread(self.audio.open_source)
-            self._hands_free_source = source
-            self._gate = EchoGate.for_sink(self.sink)
-            gated = EchoGatedSource(source, self._gate)
-            self._hands_free = self._spawn(self._listen(gated))
+            gated = await self.mic.open_hands_free(self.sink)
+            self.mic.hands_free = self._spawn(self._listen(gated))
             self._set_state("listening")
-        elif not on and self._hands_free is not None:
-            task, self._hands_free = self._hands_free, None
-            if self._hands_free_source is not None:
-                self._hands_free_source.close()
-                self._hands_free_source = None
+        elif not on and self.mic.hands_free is not None:
+            task = self.mic.stop_hands_free()
+            assert task is not None
             await asyncio.wait({task}, timeout=5)
             if self.pipeline is None or self.pipeline.current is None:
                 self._set_state("idle")
@@ -522,9 +370,7 @@ class Session:
         try:
             await self.pipeline.listen(source, barge_in=True, speak=True)
         finally:
-            if self._hands_free is not None and self._hands_free is asyncio.current_task():
-                self._hands_free = None
-                self._hands_free_source = None
+            if self.mic.hands_free_ended():
                 self._spawn(self._after_turn(""))  # idle once the last reply has been heard
             self.notify("hands_free", False)
 
@@ -534,11 +380,7 @@ class Session:
 
     async def new_conversation(self) -> None:
         self.interrupt()
-        self.conversation_id = None
-        self._history = []
-        if self.pipeline is not None:
-            self.pipeline.conversation_id = None
-            self.pipeline.history = []
+        self.conversation.clear(self.pipeline)
         self.notify("conversation", None)
 
     async def open_conversation(self, conversation_id: int) -> None:
@@ -549,15 +391,7 @@ class Session:
             return
         if conversation_id != self.conversation_id:
             self.interrupt()
-        self.conversation_id = conversation_id
-        self._history = [
-            ChatMessage(m.role, m.text)  # type: ignore[arg-type]
-            for m in conversation.messages
-            if m.role in ("user", "assistant")
-        ]
-        if self.pipeline is not None:
-            self.pipeline.conversation_id = conversation_id
-            self.pipeline.history = list(self._history)
+        self.conversation.open(conversation_id, conversation, self.pipeline)
         self.notify("conversation", conversation)
 
     async def rename(self, conversation_id: int, title: str) -> None:
@@ -589,67 +423,30 @@ class Session:
 
     # ---- work for other parts of the app (copy studio) ----
     async def run_llm(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(llm, *args, **kwargs)`` on the LLM's own worker once the models are loaded.
+        """``fn(llm, *args, **kwargs)`` on the LLM's own worker, once loaded (:meth:`EngineHost.run_llm`)."""
+        return await self.host.run_llm(fn, *args, **kwargs)
 
-        The LLM is not re-entrant: running here queues the call behind (or before) a conversation
-        reply instead of overlapping it. Raises EngineError when the models could not be loaded.
-        """
-        llm, worker = await self.engine_worker("llm")
-        return await worker.call(fn, llm, *args, **kwargs)
-
-    async def engine_worker(self, role: str) -> tuple[Any, Any]:
-        """The loaded engine for ``role`` ("llm", "asr", "tts") and the worker its calls run on, once the models
-        are loaded. Other front ends (the copy studio, the local API in ``app.api``) queue their calls there
-        instead of loading a second copy. Raises EngineError when the models could not be loaded."""
-        from app.core.errors import EngineError
-
-        while not self._ready.is_set():
-            if self.load_error is not None:
-                raise EngineError("The models are not loaded.", hint=self.load_error)
-            try:
-                await asyncio.wait_for(self._ready.wait(), timeout=0.25)
-            except TimeoutError:
-                continue
-        assert self.pipeline is not None and self.engines is not None
-        engine = getattr(self.engines, role)
-        if engine is None:
-            raise EngineError(f"There is no {role} engine loaded.", hint="Check `visage doctor` for what is missing.")
-        return engine, self.pipeline._workers[role]
+    async def engine_worker(self, role: str) -> tuple[Any, EngineWorker]:
+        """The loaded engine for ``role`` and the worker its calls run on (:meth:`EngineHost.engine_worker`)."""
+        return await self.host.engine_worker(role)
 
     async def run_io(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A blocking call (SQLite through ``self.store``, files) in a thread, once the store is open."""
         return await self._io(fn, *args, **kwargs)
 
     # ---- sync (opt-in, app.sync) ----
-    async def _attach_sync(self) -> None:
-        """Start (or stop) the sync sender for the current settings; report the state."""
-        from app.sync import attach
-
-        loop = asyncio.get_running_loop()
-
-        def on_status(status: Any) -> None:  # the worker's thread
-            loop.call_soon_threadsafe(self.notify, "sync", (self.settings.sync.enabled, status))
-
-        old, self.sync_worker = self.sync_worker, None
-        if old is not None:
-            await asyncio.to_thread(old.stop)
-        try:
-            self.sync_worker = await asyncio.to_thread(attach, self.store, self.settings.sync, on_status=on_status)
-        except VisageError as err:
-            self.notify("notice", ("warning", f"Sync is not running: {err}"))
-        await self.refresh_sync()
+    @property
+    def sync_worker(self) -> Any:
+        """``app.sync.SyncWorker`` while analytics sharing is on, else None."""
+        return self.sync.worker
 
     async def refresh_sync(self) -> None:
         """Report the sync state now (the sender also reports after every batch)."""
-        worker = self.sync_worker
-        status = await asyncio.to_thread(worker.status) if worker is not None else None
-        self.notify("sync", (self.settings.sync.enabled, status))
+        await self.sync.refresh()
 
     async def resume_sync(self) -> None:
         """After the user fixed a permanent error (a new key): clear the stop and send again."""
-        if self.sync_worker is not None:
-            await asyncio.to_thread(self.sync_worker.resume)
-        await self.refresh_sync()
+        await self.sync.resume()
 
     # ---- settings ----
     async def apply_settings(self, settings: Settings) -> None:
@@ -661,11 +458,11 @@ class Session:
         sync_changed = settings.sync != self.settings.sync
         self.settings = settings
         if sync_changed and self._store_ready.is_set():
-            await self._attach_sync()
+            await self.sync.attach(self.store)
         self.notify("notice", ("info", f"Settings saved to {path}."))
         if isinstance(self.audio, DeviceAudio):
             self.audio.settings = settings
-        if engines_changed and self._ready.is_set():
+        if engines_changed and self.host.ready:
             await self._reload()
         elif self.pipeline is not None:
             self.pipeline.settings = settings
@@ -674,7 +471,7 @@ class Session:
         await self.set_hands_free(False)
         self.interrupt()
         async with self._turn_lock:
-            self._ready.clear()
+            self.host.unload()
             self._set_state("loading")
             if self.pipeline is not None:
                 self.pipeline.close()
@@ -682,7 +479,6 @@ class Session:
             if self.sink is not None:
                 await asyncio.to_thread(self.sink.close)
                 self.sink = None
-            self.engines = None
         await self._load()
 
     # ---- shutdown ----
@@ -699,8 +495,6 @@ class Session:
             self.pipeline.close()
         if self.sink is not None:
             await asyncio.to_thread(self.sink.close)
-        if self.sync_worker is not None:
-            await asyncio.to_thread(self.sync_worker.stop)
-            self.sync_worker = None
+        await self.sync.stop()
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
