@@ -75,9 +75,6 @@ class Room:
         self._closed.set()
 
 
-@pytest.mark.xfail(strict=False, reason="open in issue 17: with the end-of-turn model and speculative turns, "
-                   "'Stop.' + the question over a long reply is answered in 2 or 3 turns, or times out; the "
-                   "live-audio branch (PulseAudio tests) reworks this path")
 def test_talking_over_visage_interrupts_it_and_its_echo_does_not(qtbot, open_window, ui_env: Path) -> None:  # type: ignore[no-untyped-def]
     question = np.concatenate([np.zeros(6400, np.float32),
                                speak_with_piper("Tell me a long story about a brave knight and a dragon."),
