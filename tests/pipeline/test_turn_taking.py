@@ -116,6 +116,20 @@ def test_words_the_llm_judges_unfinished_wait_longer_even_when_the_audio_sounds_
     assert llm.judged == ["who wrote", "who wrote"]  # the transcript of each pause, judged before replying
 
 
+class BrokenJudgeLLM(ScriptedLLM):
+    """llama.cpp failing while it reads the prompt for the judgement (a decode error)."""
+
+    def sentence_end_probability(self, messages: list[ChatMessage]) -> float | None:
+        raise RuntimeError("llama_decode returned -1")
+
+
+def test_a_judgement_that_fails_leaves_the_decision_to_the_audio_and_the_turn_is_answered() -> None:
+    results, store = run_with(BrokenJudgeLLM(REPLY), paused_question(0.6), ScriptedEndOfTurn(0.05, 0.95))
+    assert len(results) == 1
+    assert results[0].reply_text == REPLY
+    assert [m["role"] for m in store.messages] == ["user", "assistant"]
+
+
 def test_a_turn_does_not_end_before_its_reply_could_be_heard() -> None:
     """The reply's first sentence takes ~0.9 s: a user who goes on after 0.6 s is not cut off, the words and
     the audio model notwithstanding (ending the turn sooner would only have meant waiting in silence)."""
