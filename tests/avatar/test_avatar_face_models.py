@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ModelError
-from engines.models import FACE_MODELS, face_model_path, prepare_face_models, resolve_face_model
+from app.models.prepare import prepare_face_models
+from engines.models import FACE_MODELS, face_model_path, resolve_face_model
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def closures(timings: tuple[PhonemeTiming, ...]) -> list[float]:
 @pytest.fixture(scope="module")
 def voices() -> tuple[PiperTTS, PiperTTS]:
     package, rel = models.SHIPPED_VOICES["joe"]
-    original = models._package_file(package, rel)
+    original = models.package_file(package, rel)
     assert original is not None
     return PiperTTS(TTSSettings(voice="joe")), PiperTTS(TTSSettings(voice=str(original)))
 

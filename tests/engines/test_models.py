@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ModelError
+from app.models.describe import describe_models
+from app.models.prepare import prepare_voice, prepare_whisper_base
 from engines import models
 from engines.models import (
-    describe_models,
     patched_voice_path,
-    prepare_voice,
-    prepare_whisper_base,
     resolve_asr,
     resolve_llm,
     resolve_voice,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from app.core.errors import AudioInputError, ModelError
+from app.models.describe import describe_models
 from engines.base import EndOfTurn
-from engines.models import describe_models
 from engines.turn import features, model_file
 from engines.turn.smart_turn import SmartTurnDetector
 from engines.turn.text_cues import sounds_unfinished

@@ -206,7 +206,7 @@ def test_pinned_checksums_equal_the_bytes_visage_ships(entry_name: str, shipped:
             files = {p.name: p for p in folder.iterdir() if p.is_file()}
         else:
             package, rel = engine_models.SHIPPED_VOICES["joe"]
-            onnx = engine_models._package_file(package, rel)
+            onnx = engine_models.package_file(package, rel)
             assert onnx is not None
             files = {onnx.name: onnx, f"{onnx.name}.json": Path(f"{onnx}.json")}
     except Exception as err:
@@ -218,7 +218,7 @@ def test_pinned_checksums_equal_the_bytes_visage_ships(entry_name: str, shipped:
 
 def test_a_catalogue_voice_installs_with_its_config(manager: ModelManager, model_server: ModelServer) -> None:
     package, rel = engine_models.SHIPPED_VOICES["joe"]
-    onnx = engine_models._package_file(package, rel)
+    onnx = engine_models.package_file(package, rel)
     if onnx is None or not onnx.is_file():
         pytest.skip("shipped Piper voice not installed")
     real = cat_mod.load().get("en_US-joe-medium")  # the real sha256s: they name exactly the shipped bytes

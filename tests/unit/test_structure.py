@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-QT_FREE = ["app/core", "app/store", "app/studio", "app/sync", "app/session", "app/api", "engines"]
+QT_FREE = ["app/core", "app/store", "app/models", "app/studio", "app/sync", "app/session", "app/api", "engines"]
 
 
 def python_files() -> list[Path]:
