@@ -11,14 +11,14 @@ from typing import Any
 import click
 
 from app import models_cli
-from app.core import catalogue as catalogue_mod
-from app.core import catalogue_advice as advice_mod
 from app.core import config as config_mod
-from app.core.catalogue import Catalogue, CatalogueEntry
-from app.core.catalogue_install import install, installed
 from app.core.errors import Cancelled
 from app.core.hardware import HardwareInfo
-from app.core.model_manager import ROLES, InstalledModel, ModelManager
+from app.models import catalogue as catalogue_mod
+from app.models import catalogue_advice as advice_mod
+from app.models.catalogue import Catalogue, CatalogueEntry
+from app.models.catalogue_install import install, installed
+from app.models.manager import ROLES, InstalledModel, ModelManager
 
 
 def machine(obj: Any, *, run_probe: bool) -> tuple[HardwareInfo, advice_mod.SpeedProbe]:

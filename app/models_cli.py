@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from app.core import config as config_mod
-from app.core.model_manager import ROLES, InstalledModel, ModelManager, Role
+from app.models.manager import ROLES, InstalledModel, ModelManager, Role
 
 CONFIG_KEY = {"llm": ("llm", "model"), "asr": ("asr", "model"), "tts": ("tts", "voice")}
 

@@ -32,7 +32,7 @@ def _same(a: str | Path | None, b: str | Path | None) -> bool:
 
 
 def installed() -> list[Any]:
-    from app.core.model_manager import ModelManager
+    from app.models.manager import ModelManager
 
     return ModelManager().list()
 

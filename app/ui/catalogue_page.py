@@ -1,8 +1,8 @@
 """Settings › Models › Catalogue: browse the model catalogue with what each model would be like on this
 machine, install one with progress (pause, resume, cancel), then "Use it".
 
-All work runs on worker threads through the Qt-free :mod:`app.core.catalogue_install` and
-:mod:`app.core.catalogue_advice` (hardware detection, the speed probe, downloads); results come back through
+All work runs on worker threads through the Qt-free :mod:`app.models.catalogue_install` and
+:mod:`app.models.catalogue_advice` (hardware detection, the speed probe, downloads); results come back through
 queued signals. Pause keeps the ``.part`` files (Resume continues from there), Cancel deletes them. "Use it"
 records the settings that switch to the model (``result_fields``); the settings dialog applies them on OK and
 the session reloads the engines in the background while the conversation stays.
@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import catalogue as catalogue_mod
-from app.core import catalogue_advice as advice_mod
-from app.core import catalogue_install as install_mod
-from app.core.catalogue import Catalogue, CatalogueEntry
 from app.core.errors import Cancelled, VisageError
 from app.core.hardware import HardwareInfo
-from app.core.model_manager import ROLE_NAMES, ROLES, ModelManager
+from app.models import catalogue as catalogue_mod
+from app.models import catalogue_advice as advice_mod
+from app.models import catalogue_install as install_mod
+from app.models.catalogue import Catalogue, CatalogueEntry
+from app.models.manager import ROLE_NAMES, ROLES, ModelManager
 from app.ui.models_dialog import show_download_progress
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The model manager window: installed models with size and source; add from disk, download, remove, use.
 
-All work goes through the Qt-free :class:`app.core.model_manager.ModelManager`. Copies and downloads run
+All work goes through the Qt-free :class:`app.models.manager.ModelManager`. Copies and downloads run
 on a worker thread; progress comes back through a queued signal, and Cancel stops a download between
 chunks (its ``.part`` file stays, so downloading the same URL again resumes). ``chosen`` holds, per role,
 the spec of the model the user picked with "Use" (the settings dialog puts it into its fields).
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import VisageError
-from app.core.model_manager import ROLE_NAMES, ROLES, InstalledModel, ModelManager, Role
+from app.models.manager import ROLE_NAMES, ROLES, InstalledModel, ModelManager, Role
 
 log = logging.getLogger(__name__)
 

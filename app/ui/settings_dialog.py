@@ -321,7 +321,7 @@ class SettingsDialog(QDialog):
             fields[role].setText(spec)
 
     def open_catalogue(self) -> None:
-        from app.core.catalogue_advice import probe_file
+        from app.models.catalogue_advice import probe_file
         from app.ui.catalogue_page import CatalogueDialog
 
         dialog = CatalogueDialog(probe_path=probe_file(self.data_folder), current_asr=self.asr_model.text(),

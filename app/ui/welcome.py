@@ -203,7 +203,7 @@ class ModelsPage(QWizardPage):
         self.advice.setText("\n".join(f"• {s.detail}" for s in hardware.suggestions(info)))
 
     def _in_use_text(self) -> str:
-        from app.core.model_manager import ModelManager
+        from app.models.manager import ModelManager
 
         want = {"llm": self.settings.llm.model, "asr": self.settings.asr.model, "tts": self.settings.tts.voice}
         want.update(self.chosen)

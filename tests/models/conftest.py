@@ -176,7 +176,7 @@ def catalogue_with_chat_file(path: Path, url: str = "https://example.org/test/te
     """The shipped catalogue plus one chat model, ``test-chat``, whose file is ``path`` (served by the test)."""
     import tomllib
 
-    from app.core import catalogue as cat_mod
+    from app.models import catalogue as cat_mod
 
     data = tomllib.loads(cat_mod.CATALOGUE_PATH.read_text(encoding="utf-8"))
     data["model"].insert(0, {

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from app.core import catalogue as cat_mod
-from app.core.catalogue import CatalogueError
-from app.core.catalogue_install import discard, install, installed, target_path
 from app.core.errors import Cancelled
-from app.core.model_manager import ChecksumError, ModelManager
+from app.models import catalogue as cat_mod
+from app.models.catalogue import CatalogueError
+from app.models.catalogue_install import discard, install, installed, target_path
+from app.models.download import ChecksumError
+from app.models.manager import ModelManager
 from engines import models as engine_models
 from tests.models.conftest import ModelServer
 

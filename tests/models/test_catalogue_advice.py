@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core import catalogue as cat_mod
-from app.core.catalogue_advice import PROFILES, advise, measure_probe, profile, recommend
+from app.models import catalogue as cat_mod
+from app.models.catalogue_advice import PROFILES, advise, measure_probe, profile, recommend
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
-from app.core import catalogue as cat_mod
-from app.core import catalogue_install
 from app.core import config as config_mod
+from app.models import catalogue as cat_mod
+from app.models import catalogue_install
 from tests.models.conftest import ModelServer, catalogue_with_chat_file
 
 

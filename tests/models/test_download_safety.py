@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core import model_manager as mm
 from app.core.errors import ModelError
-from app.core.model_manager import DiskSpaceError, ModelManager
+from app.models import archive as archive_mod
+from app.models import disk
+from app.models.disk import DiskSpaceError
+from app.models.manager import ModelManager
 from tests.models.conftest import ModelServer, fake_gguf, make_whisper_dir, sha
 
 MB = 1024 * 1024
@@ -61,7 +63,7 @@ def _whisper_zip(tmp_path: Path, padding: int) -> bytes:
 def test_a_zip_that_unpacks_past_the_cap_is_refused_before_writing(manager: ModelManager, model_server: ModelServer,
                                                                    tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mm, "MAX_UNPACKED_BYTES", 8 * MB)  # the real cap is 16 GB; the same check, scaled down
+    monkeypatch.setattr(archive_mod, "MAX_UNPACKED_BYTES", 8 * MB)  # the real cap is 16 GB; the same check, scaled down
     archive = _whisper_zip(tmp_path, 40 * MB)
     assert len(archive) < MB
     url = model_server.put("/a/whisper-bomb.zip", archive)
@@ -76,8 +78,8 @@ def test_a_zip_bigger_than_the_free_space_is_refused(manager: ModelManager, mode
     archive = _whisper_zip(tmp_path, 40 * MB)
     url = model_server.put("/a/whisper-bomb.zip", archive)
     usage = namedtuple("usage", "total used free")
-    free = mm.DISK_MARGIN_BYTES + 10 * MB  # room for the archive, not for what it unpacks to
-    monkeypatch.setattr(mm.shutil, "disk_usage", lambda _: usage(10**12, 10**12 - free, free))
+    free = disk.DISK_MARGIN_BYTES + 10 * MB  # room for the archive, not for what it unpacks to
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda _: usage(10**12, 10**12 - free, free))
     with pytest.raises(DiskSpaceError, match="Not enough free space"):
         manager.download(url, "asr")
     assert _nothing_installed(manager)

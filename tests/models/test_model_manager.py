@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core import model_manager as mm
 from app.core.errors import Cancelled, ModelError, NotFoundError
-from app.core.model_manager import ChecksumError, DiskSpaceError, DownloadError, ModelManager
+from app.models import disk
+from app.models.disk import DiskSpaceError
+from app.models.download import ChecksumError, DownloadError
+from app.models.manager import ModelManager
 from tests.models.conftest import ModelServer, fake_gguf, make_voice, make_whisper_dir, sha, voice_json
 
 MB = 1024 * 1024
@@ -96,7 +98,7 @@ def test_not_enough_disk_space_stops_before_writing(
     data = fake_gguf()
     url = model_server.put("/m/big.gguf", data)
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(mm.shutil, "disk_usage", lambda _p: usage(10 * MB, 9 * MB, 1 * MB))
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda _p: usage(10 * MB, 9 * MB, 1 * MB))
     with pytest.raises(DiskSpaceError) as err:
         manager.download(url, "llm")
     assert "Not enough free space" in err.value.message and "Nothing was written" in (err.value.hint or "")

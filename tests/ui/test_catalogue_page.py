@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.core import catalogue as cat_mod
-from app.core import catalogue_install as install_mod
-from app.core.catalogue_advice import profile
 from app.core.config import Settings
-from app.core.model_manager import ModelManager
+from app.models import catalogue as cat_mod
+from app.models import catalogue_install as install_mod
+from app.models.catalogue_advice import profile
+from app.models.manager import ModelManager
 from app.ui import catalogue_page
 from app.ui.catalogue_page import CatalogueDialog
 from tests.models import conftest as model_fixtures

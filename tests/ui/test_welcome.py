@@ -15,7 +15,7 @@ import pytest
 from app.core import audio_check, hardware
 from app.core.config import Settings
 from app.core.errors import AudioDeviceError
-from app.core.model_manager import ModelManager
+from app.models.manager import ModelManager
 from app.ui import commands as cmd
 from app.ui.models_dialog import ModelsDialog
 from app.ui.welcome import WelcomeWizard, show_welcome

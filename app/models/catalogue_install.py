@@ -1,6 +1,6 @@
 """Installing a catalogue entry through the model manager's downloader. Qt-free.
 
-Everything goes through :class:`app.core.model_manager.ModelManager` (https only, free space checked first,
+Everything goes through :class:`app.models.manager.ModelManager` (https only, free space checked first,
 ``.part`` files resumed with ``Range``, every file's sha256 checked, a wrong one deleted):
 
 - a chat model is one GGUF, saved as ``user/llm/<entry name>.gguf``;
@@ -24,9 +24,12 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app.core.catalogue import CatalogueEntry
 from app.core.errors import ModelError
-from app.core.model_manager import ARCHIVE_SUFFIXES, InstalledModel, ModelManager, ProgressCallback, validate
+from app.models import disk
+from app.models.archive import ARCHIVE_SUFFIXES
+from app.models.catalogue import CatalogueEntry
+from app.models.download import ProgressCallback
+from app.models.manager import InstalledModel, ModelManager, validate
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +152,8 @@ def _install_folder(entry: CatalogueEntry, manager: ModelManager, progress: Prog
 
 def discard(entry: CatalogueEntry, manager: ModelManager) -> None:
     """Delete what an unfinished install left (``.part`` files, a half-filled folder); the installed copy stays."""
-    ModelManager._discard(_staging(entry, manager))
+    disk.discard(_staging(entry, manager))
     suffixes = {"llm": (".gguf",), "tts": (".onnx",), "asr": ARCHIVE_SUFFIXES}[entry.role]
     for suffix in suffixes:
         for leftover in manager.downloads_dir.glob(f"{entry.name}{suffix}*"):
-            ModelManager._discard(leftover)
+            disk.discard(leftover)

@@ -6,7 +6,7 @@ when one breaks a rule: a known role, https URLs, a 64-hex sha256, a positive si
 source of the sha256 for every file. An entry is never accepted without a checksum: the catalogue exists so
 that nobody has to paste one.
 
-Advice for this machine is in :mod:`app.core.catalogue_advice`, installing in :mod:`app.core.catalogue_install`.
+Advice for this machine is in :mod:`app.models.catalogue_advice`, installing in :mod:`app.models.catalogue_install`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.core.errors import ConfigError, NotFoundError
-from app.core.model_manager import ARCHIVE_SUFFIXES, ROLES, Role
+from app.models.archive import ARCHIVE_SUFFIXES
+from app.models.manager import ROLES, Role
 
 CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "catalogue.toml"
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")

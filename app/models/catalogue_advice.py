@@ -30,10 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from app.core.catalogue import Catalogue, CatalogueEntry
 from app.core.errors import EngineError
 from app.core.hardware import APP_OVERHEAD_BYTES, GB, HardwareInfo
-from app.core.model_manager import ROLES, Role
+from app.models.catalogue import Catalogue, CatalogueEntry
+from app.models.manager import ROLES, Role
 
 log = logging.getLogger(__name__)
 
