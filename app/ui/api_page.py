@@ -79,7 +79,7 @@ class ApiPage(QWidget):
     @staticmethod
     def _describe_key() -> tuple[bool, bool]:
         from app.api import keys
-        from app.sync.credentials import backend_name
+        from app.core.secret_store import backend_name
 
         return backend_name() is not None, keys.get_key() is not None
 

@@ -107,9 +107,10 @@ class SyncPage(QWidget):
     # ---- the key (background thread: a keyring may talk to D-Bus) ----
     @staticmethod
     def _describe_key() -> tuple[bool, str]:
+        from app.core.secret_store import backend_name
         from app.sync import credentials
 
-        return credentials.backend_name() is not None, credentials.describe()
+        return backend_name() is not None, credentials.describe()
 
     def _key_described(self, result: tuple[bool, str]) -> None:
         ok, text = result

@@ -81,3 +81,25 @@ def test_the_environment_variable_is_read_but_never_stored(restore_keyring: None
     assert credentials.get_api_key() == SECRET
     assert ring.items == {}
     assert "environment variable" in credentials.describe() and SECRET not in credentials.describe()
+
+
+def test_the_local_api_key_shares_the_keyring_rules_but_keeps_its_own_entry_and_messages(
+        restore_keyring: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.api import keys
+
+    monkeypatch.delenv(keys.ENV_VAR, raising=False)
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    credentials.set_api_key(SECRET)
+    assert keys.set_key("vsk-local-key-1234").endswith("MemoryKeyring")
+    assert ring.items == {(credentials.SERVICE, credentials.ACCOUNT): SECRET,
+                          (keys.SERVICE, keys.ACCOUNT): "vsk-local-key-1234"}
+    assert keys.get_key() == "vsk-local-key-1234" and credentials.get_api_key() == SECRET
+    with pytest.raises(SecretStoreError) as err:
+        keys.set_key("short")
+    assert "12 characters" in err.value.message
+    assert keys.delete_key() and not keys.delete_key() and credentials.get_api_key() == SECRET
+    keyring.set_keyring(fail.Keyring())
+    with pytest.raises(SecretStoreError) as err:
+        keys.set_key("vsk-local-key-1234")
+    assert keys.ENV_VAR in (err.value.hint or "") and keys.get_key() is None and not keys.delete_key()

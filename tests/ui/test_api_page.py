@@ -22,7 +22,7 @@ def free_port() -> int:
 
 def test_the_network_option_is_refused_without_a_key(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("VISAGE_API_KEY", raising=False)
-    monkeypatch.setattr("app.sync.credentials.backend_name", lambda: None)  # a machine without a keyring
+    monkeypatch.setattr("app.core.secret_store.backend_name", lambda: None)  # a machine without a keyring
     dialog = SettingsDialog(config.Settings())
     qtbot.addWidget(dialog)
     page = dialog.api_page
