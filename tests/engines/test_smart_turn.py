@@ -11,6 +11,7 @@ import pytest
 
 from app.core.errors import AudioInputError, ModelError
 from app.models.describe import describe_models
+from app.models.prepare import prepare_smart_turn
 from engines.base import EndOfTurn
 from engines.turn import features, model_file
 from engines.turn.smart_turn import SmartTurnDetector
@@ -135,15 +136,15 @@ def _wheel(tmp_path: Path, payload: bytes | None) -> Path:
 def test_setup_takes_the_model_out_of_the_wheel(tmp_path: Path) -> None:
     real = model_file.resolve_smart_turn()  # prepared by scripts/setup.sh
     wheel = _wheel(tmp_path, real.read_bytes())
-    message = model_file.prepare_smart_turn(tmp_path / "models", wheel=wheel)
+    message = prepare_smart_turn(tmp_path / "models", wheel=wheel)
     assert "took" in message
     assert model_file.resolve_smart_turn(models_dir=tmp_path / "models").read_bytes() == real.read_bytes()
-    assert "already" in model_file.prepare_smart_turn(tmp_path / "models", wheel=wheel)
+    assert "already" in prepare_smart_turn(tmp_path / "models", wheel=wheel)
 
 
 @pytest.mark.parametrize(("payload", "why"), [(None, "does not contain"), (b"not a model", "checksum")])
 def test_a_wrong_wheel_leaves_nothing_half_written(tmp_path: Path, payload: bytes | None, why: str) -> None:
     with pytest.raises(ModelError) as caught:
-        model_file.prepare_smart_turn(tmp_path / "models", wheel=_wheel(tmp_path, payload))
+        prepare_smart_turn(tmp_path / "models", wheel=_wheel(tmp_path, payload))
     assert why in caught.value.message
     assert not model_file.smart_turn_path(models_dir=tmp_path / "models").exists()
