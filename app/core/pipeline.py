@@ -33,6 +33,7 @@ from app.core.events import (
     TurnFinished,
     UserMessageSaved,
 )
+from app.core.history import ConversationState
 from app.core.memory import MemoryBook, fact_to_remember, system_prompt
 from app.core.reply_guard import ReplyGuard, Verdict
 from app.core.segmenter import Utterance
@@ -111,7 +112,7 @@ class _ReplyWriter:
         store, worker = self.pipeline.store, self.pipeline._workers["store"]
         if self.message_id is None:
             self.message_id = await worker.call(
-                store.add_message, self.pipeline.conversation_id, "assistant", text,
+                store.add_message, self.pipeline.conversation.id, "assistant", text,
                 interrupted=True, incomplete=True, turn_id=self.turn.turn_id,
             )
         else:
@@ -122,7 +123,7 @@ class _ReplyWriter:
         store, worker = self.pipeline.store, self.pipeline._workers["store"]
         if self.message_id is None:
             message_id: int = await worker.call(
-                store.add_message, self.pipeline.conversation_id, "assistant", text,
+                store.add_message, self.pipeline.conversation.id, "assistant", text,
                 interrupted=interrupted, timings=timings, turn_id=self.turn.turn_id,
             )
             return message_id
@@ -214,18 +215,25 @@ class Pipeline:
         *,
         sink: AudioSink | None = None,
         on_event: Callable[[Event], None] | None = None,
+        conversation: ConversationState | None = None,
         conversation_id: int | None = None,
-        history: list[ChatMessage] | None = None,
+        history: Sequence[ChatMessage] | None = None,
         memory: MemoryBook | None = None,
     ) -> None:
+        """``conversation``: the open conversation, owned by the caller; the pipeline only sets its id when a
+        first message creates it and appends each finished turn. Without it, ``conversation_id`` and
+        ``history`` (a convenience for the CLI and tests) start a state the pipeline is the only one to hold."""
         self.engines = engines
         self.memory = memory
         self.settings = settings
         self.store = store
         self.sink = sink
         self._listeners: list[Callable[[Event], None]] = [on_event] if on_event else []
-        self.conversation_id = conversation_id
-        self.history: list[ChatMessage] = list(history or [])
+        if conversation is not None and (conversation_id is not None or history):
+            raise ValueError("give the Pipeline a conversation, or a conversation_id and history, not both")
+        self.conversation = conversation if conversation is not None else ConversationState(
+            conversation_id, history or ()
+        )
         self._workers = {name: EngineWorker(name) for name in ("asr", "llm", "tts", "listen", "turn", "store")}
         #: events of speculative turns not confirmed yet, by turn id: shown only once the turn is confirmed
         self._held: dict[str, list[Event]] = {}
@@ -396,10 +404,10 @@ class Pipeline:
     async def _save_user(self, turn: Turn, user_text: str, supersede_from: int | None) -> int:
         """Store the user's message once the turn is certain (at once for typed and confirmed turns)."""
         await turn.until_confirmed()
-        if self.conversation_id is None:
-            self.conversation_id = await self._workers["store"].call(self.store.create_conversation, None)
+        if self.conversation.id is None:
+            self.conversation.created(await self._workers["store"].call(self.store.create_conversation, None))
         message_id: int = await self._workers["store"].call(
-            self.store.add_message, self.conversation_id, "user", user_text,
+            self.store.add_message, self.conversation.id, "user", user_text,
             turn_id=turn.turn_id, supersede_from=supersede_from,
         )
         self.emit(UserMessageSaved(turn_id=turn.turn_id, message_id=message_id))
@@ -463,7 +471,7 @@ class Pipeline:
             reply_message_id = None
             if heard or not interrupted or writer.message_id is not None:
                 reply_message_id = await writer.finish(heard, interrupted=interrupted, timings=timings)
-            self.history += [ChatMessage("user", user_text), ChatMessage("assistant", heard)]
+            self.conversation.append(ChatMessage("user", user_text), ChatMessage("assistant", heard))
             finished = TurnFinished(
                 turn_id=turn.turn_id,
                 user_text=user_text,
@@ -515,7 +523,7 @@ class Pipeline:
 
     def _context(self, user_text: str, facts: Sequence[str] = ()) -> list[ChatMessage]:
         system = ChatMessage("system", system_prompt(self.settings.persona.system_prompt, facts))
-        recent = [m for m in self.history[-CONTEXT_MESSAGES:] if m.content]
+        recent = self.conversation.recent(CONTEXT_MESSAGES)
         return [system, *recent, ChatMessage("user", user_text)]
 
     async def _respond(

@@ -43,7 +43,7 @@ from app.core.pipeline import Engines, Pipeline
 from app.core.reports import Notify
 from app.core.workers import EngineWorker
 from app.session.audio import AudioBackend, DeviceAudio, Microphone
-from app.session.conversation import Conversation, chat_history
+from app.session.conversation import Conversation
 from app.session.engine_host import EngineHost, EngineLoader, load_engines
 from app.session.sync_link import SyncLink
 from engines.base import AudioChunk
@@ -178,8 +178,7 @@ class Session:
             self.store,
             sink=self.sink if self.voice_ok else None,
             on_event=self._on_event,
-            conversation_id=self.conversation.id,
-            history=self.conversation.history,
+            conversation=self.conversation.state,
             memory=MemoryStore(self.store),
         )
 
@@ -238,8 +237,6 @@ class Session:
             if self.pipeline is None or self.pipeline.current is None:
                 self._set_state(self._rest_state())
         elif isinstance(event, TurnFinished):
-            if self.pipeline is not None:
-                self.conversation.adopt(self.pipeline)
             self.notify("finished", event)
             self._spawn(self._after_turn(event.turn_id))
 
@@ -273,7 +270,7 @@ class Session:
             await self.host.wait_ready()
             assert self.pipeline is not None
             if context is not None:  # set under the lock: a turn still finishing appends to the old history
-                self.pipeline.history = chat_history(context)
+                self.conversation.replace(context)
             try:
                 return await self.pipeline.text_turn(text, speak=self.voice_ok, supersede_from=supersede_from)
             except VisageError as err:
@@ -380,7 +377,7 @@ class Session:
 
     async def new_conversation(self) -> None:
         self.interrupt()
-        self.conversation.clear(self.pipeline)
+        self.conversation.clear()
         self.notify("conversation", None)
 
     async def open_conversation(self, conversation_id: int) -> None:
@@ -391,7 +388,7 @@ class Session:
             return
         if conversation_id != self.conversation_id:
             self.interrupt()
-        self.conversation.open(conversation_id, conversation, self.pipeline)
+        self.conversation.open(conversation_id, conversation)
         self.notify("conversation", conversation)
 
     async def rename(self, conversation_id: int, title: str) -> None:
