@@ -109,7 +109,7 @@ class _ReplyWriter:
         if self.message_id is not None and now - self._last < self.every_s:
             return
         await self.saving  # the user's message first: the reply's row comes after it
-        store, worker = self.pipeline.store, self.pipeline._workers["store"]
+        store, worker = self.pipeline.store, self.pipeline.worker("store")
         if self.message_id is None:
             self.message_id = await worker.call(
                 store.add_message, self.pipeline.conversation.id, "assistant", text,
@@ -120,7 +120,7 @@ class _ReplyWriter:
         self._last, self._text = now, text
 
     async def finish(self, text: str, *, interrupted: bool, timings: dict[str, float]) -> int:
-        store, worker = self.pipeline.store, self.pipeline._workers["store"]
+        store, worker = self.pipeline.store, self.pipeline.worker("store")
         if self.message_id is None:
             message_id: int = await worker.call(
                 store.add_message, self.pipeline.conversation.id, "assistant", text,
@@ -653,6 +653,12 @@ class Pipeline:
             # an echo-gated microphone says when a frame was only our own voice: the VAD hears silence there
             heard = frame if getattr(source, "last_passed", True) else silent
             yield frame, vad.confidence(heard)
+
+    def worker(self, role: str) -> EngineWorker:
+        """The worker thread ``role``'s calls run on: "asr", "llm", "tts" (the engines are not re-entrant: call
+        them on their worker only, so a call queues behind a turn's instead of overlapping it), "listen",
+        "turn" or "store". KeyError for another name."""
+        return self._workers[role]
 
     async def run_on(self, worker: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn`` on one of the pipeline's engine workers (turn taking uses "listen" and "turn")."""

@@ -113,7 +113,7 @@ class EngineHost:
     def worker(self, role: str) -> EngineWorker:
         """The worker ``role``'s calls run on (the engines are not re-entrant: never another thread)."""
         assert self._pipeline is not None
-        return self._pipeline._workers[role]  # the Pipeline has no public accessor for its workers yet
+        return self._pipeline.worker(role)
 
     async def run_llm(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(llm, *args, **kwargs)`` on the LLM's own worker once the models are loaded.
