@@ -304,13 +304,11 @@ class Session:
         self.interrupt()
         await self.host.wait_ready()
         assert self.pipeline is not None and self.engines is not None and self.sink is not None
-        tts = self.engines.tts
-        if tts is None:
+        if self.engines.tts is None:
             return
         cancel = threading.Event()
         self._set_state("speaking")
-        worker = self.host.worker("tts")  # the TTS is not re-entrant: its own worker only
-        async for chunk in worker.iterate(tts.synthesize, text, cancel=cancel):
+        async for chunk in self.host.run_tts(text, cancel=cancel):
             start = max(self.sink.end_time, self.sink.audible_time())
             self.sink.play(chunk)
             self.pipeline.played.played(chunk.text or text, start, start + chunk.duration)
