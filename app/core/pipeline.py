@@ -238,13 +238,10 @@ class Pipeline:
         #: events of speculative turns not confirmed yet, by turn id: shown only once the turn is confirmed
         self._held: dict[str, list[Event]] = {}
         self.current: Turn | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         #: what the speakers played lately, to recognise Visage's own voice in a transcript (see self_echo)
         self.played = PlayedText()
         #: utterances dropped because they were Visage's own voice (shown in the details, with a notice)
         self.echo_discarded = 0
-        if hasattr(engines.tts, "on_notice"):  # an online TTS with a fallback reports it through us
-            engines.tts.on_notice = self.notice_threadsafe  # type: ignore[union-attr]
 
     # ---- events ----
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -263,15 +260,6 @@ class Pipeline:
                 listener(event)
             except Exception:  # a broken listener must not break the turn
                 log.exception("event listener failed on %s", type(event).__name__)
-
-    def notice_threadsafe(self, message: str, turn_id: str = "") -> None:
-        """Emit a Notice from any thread (engine workers report fallbacks this way)."""
-        loop = self._loop
-        event = Notice(turn_id=turn_id or (self.current.turn_id if self.current else ""), message=message)
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(self.emit, event)
-        else:
-            self.emit(event)
 
     # ---- control ----
     def interrupt(self) -> None:
@@ -416,7 +404,6 @@ class Pipeline:
     async def _run_turn(
         self, turn: Turn, *, user_text: str, speak: bool, supersede_from: int | None = None
     ) -> TurnFinished:
-        self._loop = asyncio.get_running_loop()
         if not user_text:
             raise AudioInputError(
                 "No words were recognised in the input.",
@@ -639,7 +626,6 @@ class Pipeline:
         """
         from app.core.turn_taking import TurnTaker
 
-        self._loop = asyncio.get_running_loop()
         taker = TurnTaker(self, source, barge_in=barge_in, speak=speak, max_turns=max_turns)
         return await taker.run()
 

@@ -53,7 +53,9 @@ class EngineHost:
 
     async def load(self, settings: Settings, notify: Notify) -> Engines | None:
         """Load the engines in a thread, reporting ``models`` progress and ``notice`` fallbacks through
-        ``notify`` (from the loop). None when loading failed: :attr:`load_error` says why."""
+        ``notify`` (from the loop). The engines keep that ``notice`` path: a fallback taken later (the online
+        voice going offline during a conversation) is reported the same way. None when loading failed:
+        :attr:`load_error` says why."""
         loop = asyncio.get_running_loop()
 
         def progress(done: int, total: int, label: str) -> None:
