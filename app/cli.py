@@ -173,7 +173,7 @@ def talk(ctx: Context, input_path: str, output_path: str, conversation: int | No
     if as_json:
         first = results[0]
         click.echo(json.dumps({
-            "conversation_id": pipeline.conversation_id, "turn_id": first.turn_id,
+            "conversation_id": pipeline.conversation.id, "turn_id": first.turn_id,
             "transcript": " ".join(t.user_text for t in results),
             "reply": " ".join(t.reply_text for t in results), "output": str(out), "reply_audio_s": audio_s,
             "timings": first.timings,

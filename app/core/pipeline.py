@@ -33,6 +33,7 @@ from app.core.events import (
     TurnFinished,
     UserMessageSaved,
 )
+from app.core.history import ConversationState
 from app.core.memory import MemoryBook, fact_to_remember, system_prompt
 from app.core.reply_guard import ReplyGuard, Verdict
 from app.core.segmenter import Utterance
@@ -108,10 +109,10 @@ class _ReplyWriter:
         if self.message_id is not None and now - self._last < self.every_s:
             return
         await self.saving  # the user's message first: the reply's row comes after it
-        store, worker = self.pipeline.store, self.pipeline._workers["store"]
+        store, worker = self.pipeline.store, self.pipeline.worker("store")
         if self.message_id is None:
             self.message_id = await worker.call(
-                store.add_message, self.pipeline.conversation_id, "assistant", text,
+                store.add_message, self.pipeline.conversation.id, "assistant", text,
                 interrupted=True, incomplete=True, turn_id=self.turn.turn_id,
             )
         else:
@@ -119,10 +120,10 @@ class _ReplyWriter:
         self._last, self._text = now, text
 
     async def finish(self, text: str, *, interrupted: bool, timings: dict[str, float]) -> int:
-        store, worker = self.pipeline.store, self.pipeline._workers["store"]
+        store, worker = self.pipeline.store, self.pipeline.worker("store")
         if self.message_id is None:
             message_id: int = await worker.call(
-                store.add_message, self.pipeline.conversation_id, "assistant", text,
+                store.add_message, self.pipeline.conversation.id, "assistant", text,
                 interrupted=interrupted, timings=timings, turn_id=self.turn.turn_id,
             )
             return message_id
@@ -214,29 +215,33 @@ class Pipeline:
         *,
         sink: AudioSink | None = None,
         on_event: Callable[[Event], None] | None = None,
+        conversation: ConversationState | None = None,
         conversation_id: int | None = None,
-        history: list[ChatMessage] | None = None,
+        history: Sequence[ChatMessage] | None = None,
         memory: MemoryBook | None = None,
     ) -> None:
+        """``conversation``: the open conversation, owned by the caller; the pipeline only sets its id when a
+        first message creates it and appends each finished turn. Without it, ``conversation_id`` and
+        ``history`` (a convenience for the CLI and tests) start a state the pipeline is the only one to hold."""
         self.engines = engines
         self.memory = memory
         self.settings = settings
         self.store = store
         self.sink = sink
         self._listeners: list[Callable[[Event], None]] = [on_event] if on_event else []
-        self.conversation_id = conversation_id
-        self.history: list[ChatMessage] = list(history or [])
+        if conversation is not None and (conversation_id is not None or history):
+            raise ValueError("give the Pipeline a conversation, or a conversation_id and history, not both")
+        self.conversation = conversation if conversation is not None else ConversationState(
+            conversation_id, history or ()
+        )
         self._workers = {name: EngineWorker(name) for name in ("asr", "llm", "tts", "listen", "turn", "store")}
         #: events of speculative turns not confirmed yet, by turn id: shown only once the turn is confirmed
         self._held: dict[str, list[Event]] = {}
         self.current: Turn | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         #: what the speakers played lately, to recognise Visage's own voice in a transcript (see self_echo)
         self.played = PlayedText()
         #: utterances dropped because they were Visage's own voice (shown in the details, with a notice)
         self.echo_discarded = 0
-        if hasattr(engines.tts, "on_notice"):  # an online TTS with a fallback reports it through us
-            engines.tts.on_notice = self.notice_threadsafe  # type: ignore[union-attr]
 
     # ---- events ----
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -255,15 +260,6 @@ class Pipeline:
                 listener(event)
             except Exception:  # a broken listener must not break the turn
                 log.exception("event listener failed on %s", type(event).__name__)
-
-    def notice_threadsafe(self, message: str, turn_id: str = "") -> None:
-        """Emit a Notice from any thread (engine workers report fallbacks this way)."""
-        loop = self._loop
-        event = Notice(turn_id=turn_id or (self.current.turn_id if self.current else ""), message=message)
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(self.emit, event)
-        else:
-            self.emit(event)
 
     # ---- control ----
     def interrupt(self) -> None:
@@ -396,10 +392,10 @@ class Pipeline:
     async def _save_user(self, turn: Turn, user_text: str, supersede_from: int | None) -> int:
         """Store the user's message once the turn is certain (at once for typed and confirmed turns)."""
         await turn.until_confirmed()
-        if self.conversation_id is None:
-            self.conversation_id = await self._workers["store"].call(self.store.create_conversation, None)
+        if self.conversation.id is None:
+            self.conversation.created(await self._workers["store"].call(self.store.create_conversation, None))
         message_id: int = await self._workers["store"].call(
-            self.store.add_message, self.conversation_id, "user", user_text,
+            self.store.add_message, self.conversation.id, "user", user_text,
             turn_id=turn.turn_id, supersede_from=supersede_from,
         )
         self.emit(UserMessageSaved(turn_id=turn.turn_id, message_id=message_id))
@@ -408,7 +404,6 @@ class Pipeline:
     async def _run_turn(
         self, turn: Turn, *, user_text: str, speak: bool, supersede_from: int | None = None
     ) -> TurnFinished:
-        self._loop = asyncio.get_running_loop()
         if not user_text:
             raise AudioInputError(
                 "No words were recognised in the input.",
@@ -463,7 +458,7 @@ class Pipeline:
             reply_message_id = None
             if heard or not interrupted or writer.message_id is not None:
                 reply_message_id = await writer.finish(heard, interrupted=interrupted, timings=timings)
-            self.history += [ChatMessage("user", user_text), ChatMessage("assistant", heard)]
+            self.conversation.append(ChatMessage("user", user_text), ChatMessage("assistant", heard))
             finished = TurnFinished(
                 turn_id=turn.turn_id,
                 user_text=user_text,
@@ -515,7 +510,7 @@ class Pipeline:
 
     def _context(self, user_text: str, facts: Sequence[str] = ()) -> list[ChatMessage]:
         system = ChatMessage("system", system_prompt(self.settings.persona.system_prompt, facts))
-        recent = [m for m in self.history[-CONTEXT_MESSAGES:] if m.content]
+        recent = self.conversation.recent(CONTEXT_MESSAGES)
         return [system, *recent, ChatMessage("user", user_text)]
 
     async def _respond(
@@ -631,7 +626,6 @@ class Pipeline:
         """
         from app.core.turn_taking import TurnTaker
 
-        self._loop = asyncio.get_running_loop()
         taker = TurnTaker(self, source, barge_in=barge_in, speak=speak, max_turns=max_turns)
         return await taker.run()
 
@@ -645,6 +639,12 @@ class Pipeline:
             # an echo-gated microphone says when a frame was only our own voice: the VAD hears silence there
             heard = frame if getattr(source, "last_passed", True) else silent
             yield frame, vad.confidence(heard)
+
+    def worker(self, role: str) -> EngineWorker:
+        """The worker thread ``role``'s calls run on: "asr", "llm", "tts" (the engines are not re-entrant: call
+        them on their worker only, so a call queues behind a turn's instead of overlapping it), "listen",
+        "turn" or "store". KeyError for another name."""
+        return self._workers[role]
 
     async def run_on(self, worker: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn`` on one of the pipeline's engine workers (turn taking uses "listen" and "turn")."""

@@ -1,4 +1,6 @@
-"""An online TTS with a local fallback. Every fallback is announced through ``on_notice``."""
+"""An online TTS with a local fallback. Every fallback is announced through ``on_notice``, given once by whoever
+builds the engines (:func:`app.core.assembly.build_tts`: the CLI prints it, the desktop session shows it); nobody
+rewires it later."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ class FallbackTTS:
     ) -> None:
         self.primary = primary
         self.fallback = fallback
-        self.on_notice = on_notice
+        self._on_notice = on_notice  # called from the TTS worker thread
         self.retry_after_s = retry_after_s
         self.sample_rate = fallback.sample_rate
         self._primary_down_until = 0.0
@@ -49,7 +51,7 @@ class FallbackTTS:
                 self._primary_down_until = time.monotonic() + self.retry_after_s
                 name = self.primary.info().name
                 log.warning("%s failed (%s); speaking with %s", name, err, self.fallback.info().name)
-                self.on_notice(
+                self._on_notice(
                     f"{name} is unavailable ({getattr(err, 'message', err)}); "
                     f"speaking with the offline voice ({self.fallback.info().model}) instead."
                 )

@@ -1,9 +1,9 @@
 """The open conversation: its id in the store and the history the model sees, kept by the session.
 
-The session hands both to its :class:`~app.core.pipeline.Pipeline`, which appends each finished turn to the
-history it was given and sets the id when a first message creates the conversation; :meth:`Conversation.adopt`
-takes them back when a turn finishes. (The pipeline still writes its own copy: making this object its only
-writer needs a change to ``app/core/pipeline.py``, a later step of issue 12 part 1.) Qt-free.
+:class:`Conversation` owns the one :class:`~app.core.history.ConversationState` of the session and hands
+that same object to every :class:`~app.core.pipeline.Pipeline` it builds (again after a reload): the
+pipeline sets the id when a first message creates the conversation and appends each finished turn; the
+session opens, clears and replaces it here. Nobody copies the id or the messages back and forth. Qt-free.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from app.core.history import ConversationState
 from engines.base import ChatMessage
 
 if TYPE_CHECKING:
-    from app.core.pipeline import Pipeline
     from app.store.records import Conversation as StoredConversation
 
 
@@ -30,31 +30,31 @@ def chat_history(messages: Iterable[tuple[str, str]]) -> list[ChatMessage]:
 class Conversation:
     """The conversation the next turn belongs to (``id`` None until its first message is stored)."""
 
-    def __init__(self) -> None:
-        self.id: int | None = None
-        self.history: list[ChatMessage] = []
+    def __init__(self, state: ConversationState | None = None) -> None:
+        #: the state the session's pipeline is given (the same object for the session's whole life)
+        self.state = state if state is not None else ConversationState()
 
-    def clear(self, pipeline: Pipeline | None) -> None:
-        """Start a new conversation, in the pipeline too."""
-        self.id = None
-        self.history = []
-        if pipeline is not None:
-            pipeline.conversation_id = None
-            pipeline.history = []
+    @property
+    def id(self) -> int | None:
+        return self.state.id
 
-    def open(self, conversation_id: int, stored: StoredConversation, pipeline: Pipeline | None) -> None:
-        """Continue the stored conversation ``conversation_id``, in the pipeline too."""
-        self.id = conversation_id
-        self.history = [
+    @property
+    def history(self) -> tuple[ChatMessage, ...]:
+        """The messages the model sees before the next turn, oldest first."""
+        return self.state.messages
+
+    def clear(self) -> None:
+        """Start a new conversation."""
+        self.state.reset()
+
+    def open(self, conversation_id: int, stored: StoredConversation) -> None:
+        """Continue the stored conversation ``conversation_id``."""
+        self.state.open(conversation_id, [
             ChatMessage(m.role, m.text)  # type: ignore[arg-type]
             for m in stored.messages
             if m.role in ("user", "assistant")
-        ]
-        if pipeline is not None:
-            pipeline.conversation_id = conversation_id
-            pipeline.history = list(self.history)
+        ])
 
-    def adopt(self, pipeline: Pipeline) -> None:
-        """Take the id and history back from the pipeline after a turn."""
-        self.id = pipeline.conversation_id
-        self.history = pipeline.history
+    def replace(self, context: Iterable[tuple[str, str]]) -> None:
+        """The model sees only ``context`` ``(role, text)`` before the next turn (regenerate, edit and resend)."""
+        self.state.replace(chat_history(context))

@@ -3,17 +3,19 @@ as the CLI's, so the same machine choices and fallbacks are reported), warmed up
 
 :class:`EngineHost` loads the engines in a worker thread, reporting progress (``models``) and fallbacks
 (``notice``); once the session's :class:`~app.core.pipeline.Pipeline` is built over them it warms them up and
-is ready. :meth:`EngineHost.engine_worker` and :meth:`EngineHost.run_llm` hand the copy studio and the local
-API (``app.api``) the loaded engine and the worker its calls run on, so nobody loads a second copy and a call
-queues behind a conversation reply instead of overlapping it. The workers are the pipeline's; this module is
-the only place outside the pipeline that reaches them. Qt-free.
+is ready. :meth:`EngineHost.run_llm` and :meth:`EngineHost.run_tts` (the session's read-aloud) run a call on
+the engine's own worker, and :meth:`EngineHost.engine_worker` hands the copy studio and the local API
+(``app.api``) the loaded engine and that worker, so nobody loads a second copy and a call queues behind a
+conversation reply instead of overlapping it. The workers are the pipeline's (:meth:`Pipeline.worker
+<app.core.pipeline.Pipeline.worker>`). Qt-free.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from app.core.config import Settings
@@ -21,6 +23,7 @@ from app.core.errors import EngineError, VisageError
 from app.core.pipeline import Engines, Pipeline
 from app.core.reports import Notify
 from app.core.workers import EngineWorker
+from engines.base import AudioChunk
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,9 @@ class EngineHost:
 
     async def load(self, settings: Settings, notify: Notify) -> Engines | None:
         """Load the engines in a thread, reporting ``models`` progress and ``notice`` fallbacks through
-        ``notify`` (from the loop). None when loading failed: :attr:`load_error` says why."""
+        ``notify`` (from the loop). The engines keep that ``notice`` path: a fallback taken later (the online
+        voice going offline during a conversation) is reported the same way. None when loading failed:
+        :attr:`load_error` says why."""
         loop = asyncio.get_running_loop()
 
         def progress(done: int, total: int, label: str) -> None:
@@ -113,7 +118,7 @@ class EngineHost:
     def worker(self, role: str) -> EngineWorker:
         """The worker ``role``'s calls run on (the engines are not re-entrant: never another thread)."""
         assert self._pipeline is not None
-        return self._pipeline._workers[role]  # the Pipeline has no public accessor for its workers yet
+        return self._pipeline.worker(role)
 
     async def run_llm(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(llm, *args, **kwargs)`` on the LLM's own worker once the models are loaded.
@@ -123,6 +128,15 @@ class EngineHost:
         """
         llm, worker = await self.engine_worker("llm")
         return await worker.call(fn, llm, *args, **kwargs)
+
+    async def run_tts(self, text: str, *, cancel: threading.Event | None = None) -> AsyncIterator[AudioChunk]:
+        """The speech for ``text``, chunk by chunk, synthesised on the TTS's own worker once the models are
+        loaded (the TTS is not re-entrant: this queues behind a reply's sentences instead of overlapping them).
+        Setting ``cancel`` (or leaving the loop early) stops the synthesis. Raises EngineError when the models
+        could not be loaded or there is no voice."""
+        tts, worker = await self.engine_worker("tts")
+        async for chunk in worker.iterate(tts.synthesize, text, cancel=cancel):
+            yield chunk
 
     async def engine_worker(self, role: str) -> tuple[Any, EngineWorker]:
         """The loaded engine for ``role`` ("llm", "asr", "tts") and the worker its calls run on, once the models

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core import config as config_mod
 from app.core.audio_io import ASR_RATE
@@ -43,10 +43,13 @@ from app.core.pipeline import Engines, Pipeline
 from app.core.reports import Notify
 from app.core.workers import EngineWorker
 from app.session.audio import AudioBackend, DeviceAudio, Microphone
-from app.session.conversation import Conversation, chat_history
+from app.session.conversation import Conversation
 from app.session.engine_host import EngineHost, EngineLoader, load_engines
 from app.session.sync_link import SyncLink
 from engines.base import AudioChunk
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,9 @@ class Session:
         self.audio = audio if audio is not None else DeviceAudio(settings)
         self.host = EngineHost(loader)
         self.config_path = config_path
-        self.store: Any = None
+        #: the conversation history (and the database the studio, memory and sync share), once :meth:`start`
+        #: opened it; None before, or when it could not be opened (an "error" report said why)
+        self.store: Store | None = None
         self.pipeline: Pipeline | None = None
         self.sink: TimelineSink | None = None
         self.voice_ok = False
@@ -123,10 +128,18 @@ class Session:
             self.notify("error", str(err))
 
     # ---- start-up ----
-    def _open_store(self) -> Any:
+    def _open_store(self) -> Store:
         from app.store import Store
 
         return Store.open_default(self.data_dir)
+
+    @property
+    def _history(self) -> Store:
+        """The open store (the callers run after :meth:`start` opened it)."""
+        if self.store is None:
+            raise VisageError("The conversation history is not open.",
+                              hint="It opens when Visage starts; if that failed, the error shown then says why.")
+        return self.store
 
     async def start(self) -> None:
         """Open the history (fast), then load the models in the background."""
@@ -139,7 +152,7 @@ class Session:
         self._store_ready.set()
         await self.sync.attach(self.store)
         await self.refresh_conversations()
-        latest = await self._io(self.store.latest_conversation_id)
+        latest = await self._io(self._history.latest_conversation_id)
         if latest is not None:
             await self.open_conversation(latest)
         self._spawn(self._load())
@@ -175,12 +188,11 @@ class Session:
         self.pipeline = Pipeline(
             self.engines,
             self.settings,
-            self.store,
+            self._history,
             sink=self.sink if self.voice_ok else None,
             on_event=self._on_event,
-            conversation_id=self.conversation.id,
-            history=self.conversation.history,
-            memory=MemoryStore(self.store),
+            conversation=self.conversation.state,
+            memory=MemoryStore(self._history),
         )
 
     @property
@@ -238,8 +250,6 @@ class Session:
             if self.pipeline is None or self.pipeline.current is None:
                 self._set_state(self._rest_state())
         elif isinstance(event, TurnFinished):
-            if self.pipeline is not None:
-                self.conversation.adopt(self.pipeline)
             self.notify("finished", event)
             self._spawn(self._after_turn(event.turn_id))
 
@@ -273,7 +283,7 @@ class Session:
             await self.host.wait_ready()
             assert self.pipeline is not None
             if context is not None:  # set under the lock: a turn still finishing appends to the old history
-                self.pipeline.history = chat_history(context)
+                self.conversation.replace(context)
             try:
                 return await self.pipeline.text_turn(text, speak=self.voice_ok, supersede_from=supersede_from)
             except VisageError as err:
@@ -307,13 +317,11 @@ class Session:
         self.interrupt()
         await self.host.wait_ready()
         assert self.pipeline is not None and self.engines is not None and self.sink is not None
-        tts = self.engines.tts
-        if tts is None:
+        if self.engines.tts is None:
             return
         cancel = threading.Event()
         self._set_state("speaking")
-        worker = self.host.worker("tts")  # the TTS is not re-entrant: its own worker only
-        async for chunk in worker.iterate(tts.synthesize, text, cancel=cancel):
+        async for chunk in self.host.run_tts(text, cancel=cancel):
             start = max(self.sink.end_time, self.sink.audible_time())
             self.sink.play(chunk)
             self.pipeline.played.played(chunk.text or text, start, start + chunk.duration)
@@ -376,49 +384,49 @@ class Session:
 
     # ---- history ----
     async def refresh_conversations(self) -> None:
-        self.notify("conversations", await self._io(self.store.list_conversations))
+        self.notify("conversations", await self._io(self._history.list_conversations))
 
     async def new_conversation(self) -> None:
         self.interrupt()
-        self.conversation.clear(self.pipeline)
+        self.conversation.clear()
         self.notify("conversation", None)
 
     async def open_conversation(self, conversation_id: int) -> None:
         try:
-            conversation = await self._io(self.store.get_conversation, conversation_id)
+            conversation = await self._io(self._history.get_conversation, conversation_id)
         except VisageError as err:
             self.notify("error", str(err))
             return
         if conversation_id != self.conversation_id:
             self.interrupt()
-        self.conversation.open(conversation_id, conversation, self.pipeline)
+        self.conversation.open(conversation_id, conversation)
         self.notify("conversation", conversation)
 
     async def rename(self, conversation_id: int, title: str) -> None:
         try:
-            await self._io(self.store.rename_conversation, conversation_id, title)
+            await self._io(self._history.rename_conversation, conversation_id, title)
         except VisageError as err:
             self.notify("error", str(err))
         await self.refresh_conversations()
 
     async def pin(self, conversation_id: int, pinned: bool) -> None:
-        await self._io(self.store.set_pinned, conversation_id, pinned)
+        await self._io(self._history.set_pinned, conversation_id, pinned)
         await self.refresh_conversations()
 
     async def delete(self, conversation_id: int) -> None:
-        conversation = await self._io(self.store.get_conversation, conversation_id)
-        await self._io(self.store.delete_conversation, conversation_id)
+        conversation = await self._io(self._history.get_conversation, conversation_id)
+        await self._io(self._history.delete_conversation, conversation_id)
         if conversation_id == self.conversation_id:
             await self.new_conversation()
         self.notify("deleted", (conversation_id, conversation.title))
         await self.refresh_conversations()
 
     async def restore(self, conversation_id: int) -> None:
-        await self._io(self.store.restore_conversation, conversation_id)
+        await self._io(self._history.restore_conversation, conversation_id)
         await self.refresh_conversations()
 
     async def search(self, query: str) -> None:
-        hits = await self._io(self.store.search, query) if query.strip() else []
+        hits = await self._io(self._history.search, query) if query.strip() else []
         self.notify("search", (query, hits))
 
     # ---- work for other parts of the app (copy studio) ----
@@ -457,7 +465,7 @@ class Session:
         ) or settings.audio != self.settings.audio
         sync_changed = settings.sync != self.settings.sync
         self.settings = settings
-        if sync_changed and self._store_ready.is_set():
+        if sync_changed and self.store is not None:
             await self.sync.attach(self.store)
         self.notify("notice", ("info", f"Settings saved to {path}."))
         if isinstance(self.audio, DeviceAudio):

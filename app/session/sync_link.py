@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.config import SyncSettings
 from app.core.errors import VisageError
 from app.core.reports import Notify
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 
 class SyncLink:
@@ -22,7 +25,7 @@ class SyncLink:
         self.settings = settings  # the session's current sync settings
         self.worker: Any = None
 
-    async def attach(self, store: Any) -> None:
+    async def attach(self, store: Store) -> None:
         """Start (or stop) the sync sender for the current settings; report the state."""
         from app.sync import attach
 

@@ -23,8 +23,10 @@ from app.core.events import (
     Transcript,
     TurnFinished,
 )
+from app.core.history import ConversationState
 from app.core.pipeline import Engines, Pipeline
 from app.core.tts_fallback import FallbackTTS
+from engines.base import ChatMessage
 from tests.fakes import EnergyVAD, FakeHistory, FixedASR, ScriptedLLM, ToneTTS, silence, speech_like
 
 REPLY = "Paris is the capital of France, and it is a lovely city. It has many museums."
@@ -151,12 +153,38 @@ def test_previous_turns_are_the_llms_context() -> None:
     assert len(store.conversations) == 1
 
 
+def test_the_pipeline_writes_the_conversation_it_is_given_and_keeps_no_copy() -> None:
+    """The owner (the session) holds the one ConversationState: the pipeline sets its id and appends to it, and
+    what the owner switches to (another conversation, a replaced context) is what the next turn sees."""
+    llm = ScriptedLLM("Noted.")
+    state = ConversationState()
+    store = FakeHistory()
+    engines = Engines(llm=llm, asr=FixedASR("x"), tts=ToneTTS(), vad=EnergyVAD())
+    pipeline = Pipeline(engines, Settings(), store, conversation=state)
+    asyncio.run(pipeline.text_turn("My name is Ada."))
+    assert pipeline.conversation is state and state.id == 1
+    assert [(m.role, m.content) for m in state.messages] == [("user", "My name is Ada."), ("assistant", "Noted.")]
+    state.replace([ChatMessage("user", "I am Bo."), ChatMessage("assistant", "Hi Bo.")])
+    asyncio.run(pipeline.text_turn("Who am I?"))
+    assert [m.content for m in llm.calls[1][1:]] == ["I am Bo.", "Hi Bo.", "Who am I?"]
+    assert state.id == 1 and len(state.messages) == 4
+    state.reset()
+    asyncio.run(pipeline.text_turn("Hello."))
+    assert [m.content for m in llm.calls[2][1:]] == ["Hello."]
+    assert state.id == 2 and len(store.conversations) == 2
+    with pytest.raises(ValueError):
+        Pipeline(engines, Settings(), store, conversation=state, conversation_id=1)
+
+
 def test_offline_online_tts_falls_back_with_a_visible_notice() -> None:
-    tts = FallbackTTS(ToneTTS("edge-tts", fail=True), ToneTTS("piper"), on_notice=lambda m: None)
+    """The fallback reports through the ``on_notice`` its builder gave it (``build_engines``: the CLI prints it,
+    the desktop session shows it, see tests/unit/test_engine_host.py); the pipeline does not rewire it."""
+    notices: list[str] = []
+    tts = FallbackTTS(ToneTTS("edge-tts", fail=True), ToneTTS("piper"), on_notice=notices.append)
     pipeline, events, _, sink = make(tts=tts)
     asyncio.run(pipeline.text_turn("hello", speak=True))
-    notices = [e for e in events if isinstance(e, Notice)]
-    assert len(notices) == 1 and "edge-tts" in notices[0].message and "offline" in notices[0].message
+    assert len(notices) == 1 and "edge-tts" in notices[0] and "offline" in notices[0]
+    assert not any(isinstance(e, Notice) for e in events)  # said once, not a second time as an event
     assert sink.audio.size > 0
 
 

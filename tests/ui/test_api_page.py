@@ -70,7 +70,7 @@ def test_the_window_serves_the_api_with_its_own_engines(qtbot, open_window, ui_e
     assert loaded["llm"] == SMALL_LLM
     # the very engine objects and workers the window's conversation uses (no second copy of a model)
     engine, worker = bridge.runner.submit(bridge.api.host.engine("llm")).result(10)
-    assert engine is bridge.session.engines.llm and worker is bridge.session.pipeline._workers["llm"]
+    assert engine is bridge.session.engines.llm and worker is bridge.session.pipeline.worker("llm")
     before = len(bridge.session.store.list_conversations())
     reply = client.chat.completions.create(model=SMALL_LLM, messages=[{"role": "user", "content": "Say hi."}],
                                            max_tokens=8)

@@ -64,7 +64,7 @@ def test_copy_regenerate_and_edit_and_resend(qtbot, open_window, ui_env: Path) -
     assert [(b.role, b.text) for b in window.chat.bubbles] == [
         ("user", "Name a vegetable."), ("assistant", edited.args[0].reply_text)]
     # the edited question was asked without the later exchanges in the model's context
-    assert window.bridge.session.pipeline.history[0].content == "Name a vegetable."  # type: ignore[union-attr]
+    assert window.bridge.session.conversation.history[0].content == "Name a vegetable."
     assert rows(ui_env) == [("user", "Name a vegetable.", 0), ("assistant", edited.args[0].reply_text, 0)]
     # Reopening the conversation shows exactly what the window showed; search finds only the current words
     conversation_id = window.bridge.session.conversation_id
