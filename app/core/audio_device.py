@@ -197,7 +197,14 @@ class SpeakerSink:
         latency = float(self._stream.latency) if self._stream is not None else 0.0
         return max(0.0, played / self._rate - latency)
 
+    def start_time(self) -> float:
+        """A chunk queued now starts after the frames already handed to the device (they play first, silence
+        included) and after what waits in our buffer: on the same clock as :meth:`audible_at`."""
+        with self._lock:
+            return (self._played + len(self._buffer)) / self._rate if self._rate else 0.0
+
     def stop(self) -> None:
+        """Drop what has not been handed to the device; what it holds already (its latency) still plays."""
         with self._lock:
             self._buffer = np.zeros(0, np.float32)
 

@@ -37,7 +37,12 @@ class AudioSink(Protocol):
 
     def audible_time(self) -> float:
         """The output clock (the master clock), in seconds. Like a sound card's, it keeps running while
-        silence plays; a chunk queued when nothing is playing starts at the current audible time."""
+        silence plays."""
+
+    def start_time(self) -> float:
+        """Where on the output clock a chunk queued now would start: after everything queued, and after what
+        the device already holds (a sound card plays its buffer, silence included, before a new chunk: its
+        output latency, 50-150 ms on PulseAudio, later than the audible time)."""
 
     def stop(self) -> None:
         """Drop everything queued or playing (barge-in)."""
@@ -195,6 +200,11 @@ class FileAudioSink:
             if not self.realtime:
                 return self._queued_s
             return 0.0 if self._t0 is None else time.monotonic() - self._t0
+
+    def start_time(self) -> float:
+        with self._lock:
+            queued = self._queued_s
+        return max(queued, self.audible_time())  # no device buffer: an idle sink starts a chunk at once
 
     def stop(self) -> None:
         with self._lock:

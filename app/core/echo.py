@@ -81,8 +81,9 @@ class TimelineSink:
     # ---- AudioSink ----
     def play(self, chunk: AudioChunk) -> None:
         ref = _resample_linear(chunk.pcm, chunk.sample_rate, self.ref_rate)
+        begins = self.inner.start_time()
         with self._lock:
-            offset = max(self._end, self.inner.audible_time())
+            offset = max(self._end, begins)
             self._end = offset + chunk.duration
             self._write(round(offset * self.ref_rate), ref)
         self.inner.play(chunk)
@@ -95,19 +96,27 @@ class TimelineSink:
     def audible_time(self) -> float:
         return self.inner.audible_time()
 
+    def start_time(self) -> float:
+        begins = self.inner.start_time()
+        with self._lock:
+            return max(self._end, begins)
+
     def audible_at(self, when: float) -> float | None:
         """The audible clock at monotonic time ``when``, if the device can say (a sound card with timestamps)."""
         exact = getattr(self.inner, "audible_at", None)
         return exact(when) if exact is not None else None
 
     def stop(self) -> None:
+        """Stop playback. What the device already held still plays (its latency: on PulseAudio 50-150 ms
+        after the audible time), so the reference keeps it: cutting at the audible time left the echo of
+        those last frames with nothing to cancel it against."""
         self.inner.stop()
+        played_until = self.inner.start_time()
         with self._lock:
-            heard = self.inner.audible_time()
-            cut = round(heard * self.ref_rate) - self._ref_start
+            cut = round(played_until * self.ref_rate) - self._ref_start
             if 0 <= cut < len(self._ref):
                 self._ref[cut:] = 0.0  # never played: no echo will come from it
-            self._end = heard
+            self._end = played_until
 
     def drain(self, timeout: float | None = None) -> None:
         self.inner.drain(timeout)

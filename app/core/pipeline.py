@@ -598,9 +598,9 @@ class Pipeline:
                         break
                 if turn.cancelled:
                     break
-                # A chunk starts when the previous one ends, or now if the sink ran dry (or this sink
-                # already played earlier turns): the sink's clock is the one "heard" is measured on.
-                start = max(spoken.end, self.sink.audible_time())
+                # A chunk starts when the previous one ends, or when the sink can start it if it ran dry
+                # (after what the device holds): the sink's clock is the one "heard" is measured on.
+                start = max(spoken.end, self.sink.start_time())
                 self.sink.play(chunk)
                 turn.mark("first_audio")
                 spoken.audio_s += chunk.duration

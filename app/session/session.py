@@ -322,7 +322,7 @@ class Session:
         cancel = threading.Event()
         self._set_state("speaking")
         async for chunk in self.host.run_tts(text, cancel=cancel):
-            start = max(self.sink.end_time, self.sink.audible_time())
+            start = self.sink.start_time()
             self.sink.play(chunk)
             self.pipeline.played.played(chunk.text or text, start, start + chunk.duration)
         self._spawn(self._after_turn(""))

@@ -251,6 +251,11 @@ class ManualSink(FileAudioSink):
     def audible_time(self) -> float:
         return self.now
 
+    def stop(self) -> None:  # a device without output latency: nothing after the clock is ever played
+        with self._lock:
+            if self._queued_s > self.now:
+                self._truncate(self.now)
+
 
 def test_a_stopped_reply_leaves_only_its_tail_and_the_next_reply_starts_cancelled() -> None:
     """Barge-in stops playback mid-reply: what was never played makes no echo (the gate lets the room go quiet

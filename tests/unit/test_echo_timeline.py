@@ -123,3 +123,76 @@ def test_a_new_gate_on_the_same_sink_starts_from_the_learned_room() -> None:
     assert float(np.sum(frame**2)) > 100 * float(np.sum(result.residual.astype(np.float64) ** 2))  # > 20 dB at once
     # a gate built without a sink learns its own room
     assert EchoGate(sink.audible_time, sink.reference).canceller is None
+
+
+class LatentDevice:
+    """A sound card that holds ``latency_s`` of audio (silence included) it has already been handed: a chunk
+    queued now is heard that much after the audible time; stopping drops only what it was not yet handed."""
+
+    def __init__(self, latency_s: float) -> None:
+        self.latency_s = latency_s
+        self.now = 0.0
+        self.queued_until = 0.0
+
+    def play(self, chunk: object) -> None:
+        self.queued_until = self.start_time() + chunk.duration  # type: ignore[attr-defined]
+
+    def audible_time(self) -> float:
+        return self.now
+
+    def start_time(self) -> float:
+        return max(self.queued_until, self.now + self.latency_s)
+
+    def stop(self) -> None:
+        self.queued_until = 0.0
+
+    def drain(self, timeout: float | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def test_the_echo_reference_is_placed_where_the_device_will_play_it() -> None:
+    """PulseAudio holds 50-150 ms: placing a reply at the audible time put the reference that much too early,
+    a different amount at every reply, and the echo of each reply's first syllables passed as the user."""
+    from app.core.echo import TimelineSink
+    from engines.base import AudioChunk
+
+    device = LatentDevice(0.12)
+    sink = TimelineSink(device)
+    placed: list[float] = []
+    sink.add_listener(lambda _chunk, offset: placed.append(offset))
+    device.now = 2.0
+    tone = AudioChunk(pcm=np.full(8000, 0.5, np.float32), sample_rate=16_000)
+    sink.play(tone)
+    sink.play(tone)
+    assert placed == pytest.approx([2.12, 2.62])
+    assert np.allclose(sink.reference(3.12, 16_000), 0.5)
+    assert not sink.reference(2.12, 1920).any()  # before it: silence, as the device played it
+
+    device.now = 2.5  # barge-in: the device still plays what it holds, up to 2.62
+    sink.stop()
+    kept = sink.reference(2.62, int(0.12 * RATE))
+    assert np.allclose(kept, 0.5), "what the device held is heard: its echo needs its reference"
+    assert not sink.reference(3.2, int(0.58 * RATE)).any()  # never played
+    sink.play(tone)
+    assert placed[-1] == pytest.approx(2.62)
+
+
+def test_the_speaker_sink_starts_a_chunk_after_what_it_handed_the_device() -> None:
+    """The clock math of the real sounddevice sink, driven through its callback as PortAudio would."""
+    from types import SimpleNamespace
+
+    from app.core.audio_device import SpeakerSink
+
+    sink = SpeakerSink()
+    sink._rate, sink._stream = 16_000, SimpleNamespace(latency=0.1)  # as if opened (the tests have no sound card)
+    out = np.zeros((1024, 1), np.float32)
+    for k in range(10):  # 10 callbacks of silence, each heard 0.1 s after it ran (the device's latency)
+        sink._callback(out, 1024, SimpleNamespace(outputBufferDacTime=k * 0.064 + 0.1, currentTime=k * 0.064), None)
+    now_audible = sink.audible_time()
+    assert sink.start_time() == pytest.approx(10 * 1024 / 16_000)
+    assert sink.start_time() - now_audible == pytest.approx(0.1 + 1024 / 16_000, abs=0.03)
+    sink.play(SimpleNamespace(pcm=np.ones(1600, np.float32), sample_rate=16_000))  # type: ignore[arg-type]
+    assert sink.start_time() == pytest.approx((10 * 1024 + 1600) / 16_000)
+    sink.stop()
+    assert sink.start_time() == pytest.approx(10 * 1024 / 16_000)
