@@ -242,6 +242,11 @@ class EchoCanceller:
             double_talk = True
         if ref_active:
             self._dt_recent.append(double_talk)
+        if double_talk and see < sdd:
+            # someone talks over our voice: the filter's plain error is the output. Rescaling the estimate to the
+            # block, or the one-tap match, would take out whatever of the user's voice correlates with ours. Not
+            # if subtracting the estimate made the block louder: then the filter is not on our echo (it moved)
+            out, soo = e, see
 
         if ref_active and not double_talk:
             self._erle_num = 0.9 * self._erle_num + 0.1 * sdd

@@ -193,6 +193,9 @@ class EchoGateSettings:
     learn_s: float = 1.0
     #: until then, and without a learned room, a frame the one-tap match explains this share of is our echo
     explained_echo: float = 0.3
+    #: ... unless it is this many times louder than our echo usually is: the coupling (microphone level over our
+    #: voice's level) in the median recent playback frame
+    louder_than_echo: float = 10.0
     #: the adaptive filter's own settings (step, double-talk detector)
     aec: AecSettings = field(default_factory=AecSettings)
 
@@ -274,6 +277,8 @@ class EchoGate:
         self._lags: deque[tuple[int, int]] = deque(maxlen=32)  # echo delays seen from (reading, timeline)
         self._frames = 0
         self._learned_s = 0.0  # seconds of our playback the gate has seen (the filter's learning time)
+        #: microphone level over our voice's level, in recent frames where our voice was loud (the echo's coupling)
+        self._coupling: deque[float] = deque(maxlen=256)
 
     @classmethod
     def for_sink(cls, sink: TimelineSink, settings: EchoGateSettings | None = None) -> EchoGate:
@@ -334,9 +339,14 @@ class EchoGate:
             floor = math.sqrt(out.remaining_echo_power + out.noise_power)
             passed = residual_rms >= max(self.settings.min_barge_rms, self.settings.barge_ratio * floor)
         else:
-            passed = self._unconverged_pass(frame, residual_rms, first, residual_rms >= max(
+            passed, untouched = self._unconverged_pass(frame, residual_rms, first, residual_rms >= max(
                 self.settings.min_barge_rms,
                 self.settings.barge_ratio * math.sqrt(out.remaining_echo_power + out.noise_power)))
+            if untouched:
+                # far louder than our echo ever is, and the filter has learned no echo: what it would take out is
+                # its guess, fitted on the user's own voice. The microphone as it is (the canceller's output cost
+                # the user's first words 6-7 dB of distortion on a sound server with no echo path)
+                residual, residual_rms = frame, _rms(frame)
         if not passed:
             self.gated_frames += 1
         if log.isEnabledFor(logging.DEBUG) and self._frames % 8 == 0:
@@ -362,8 +372,10 @@ class EchoGate:
             residual,
         )
 
-    def _unconverged_pass(self, frame: np.ndarray, residual_rms: float, at: float, cautious: bool) -> bool:
-        """Whether a frame passes while the adaptive filter has not learned the room.
+    def _unconverged_pass(self, frame: np.ndarray, residual_rms: float, at: float,
+                          cautious: bool) -> tuple[bool, bool]:
+        """Whether a frame passes while the adaptive filter has not learned the room, and whether it is far
+        louder than our echo (then it is best left untouched).
 
         The filter's estimate then counts all of the output as possible echo (``cautious``: nothing passes).
         That is right for the first ``learn_s`` of playback, while the filter learns a real room; but with no
@@ -371,13 +383,29 @@ class EchoGate:
         dropped every word said over Visage. So after ``learn_s`` the one-tap match decides: a frame that a
         delayed copy of our voice mostly explains is echo; anything else is let through (a false interruption
         costs a sentence; a dropped question costs trust). It searches the whole delay span in every frame: a
-        sound server's echo delay wanders (a PulseAudio loopback went from 75 to 157 ms)."""
-        self._learned_s += len(frame) / self.sample_rate
+        sound server's echo delay wanders (a PulseAudio loopback went from 75 to 157 ms).
+
+        A one-tap copy found anywhere in a quarter second of our voice explains 30% of a frame of the user's
+        voice now and then by chance, so a frame also passes when it is far louder than our echo has ever been:
+        the microphone's level over our voice's (loudest frame within reach) in the median recent frame is the
+        echo's usual coupling, and a frame ten times above it is not our echo. With no echo path the microphone
+        is silent while we talk (the user rarely talks over most of a reply: that stops it), the coupling is the
+        noise floor's, and every word the user says passes."""
+        n = len(frame)
+        self._learned_s += n / self.sample_rate
+        wide = self.reference(at + self._lead / self.sample_rate, n + self._span)
+        ours = max(_rms(wide[i : i + n]) for i in range(0, len(wide) - n + 1, n // 2))
+        level = _rms(frame)
+        if ours >= 10 * self.settings.silent_ref_rms:
+            self._coupling.append(level / ours)
         if self._learned_s < self.settings.learn_s:
-            return cautious
-        wide = self.reference(at + self._lead / self.sample_rate, len(frame) + self._span)
-        explained = _explained(frame, one_tap_cancel(frame, wide)[0])
-        return residual_rms >= self.settings.min_barge_rms and explained < self.settings.explained_echo
+            return cautious, False
+        if residual_rms < self.settings.min_barge_rms:
+            return False, False
+        coupling = float(np.median(self._coupling)) if len(self._coupling) >= 32 else math.inf
+        if level > self.settings.louder_than_echo * coupling * ours:
+            return True, True
+        return _explained(frame, one_tap_cancel(frame, wide)[0]) < self.settings.explained_echo, False
 
     def _timeline(self, when: float) -> float:
         """Where this frame ends on the audible clock, on the microphone's own timeline.

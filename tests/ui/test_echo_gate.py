@@ -313,3 +313,38 @@ def test_the_sink_clock_places_chunks_and_forgets_what_was_never_played() -> Non
     assert placed == [0.0, 0.5]
     assert sink.end_time == pytest.approx(1.0)
     assert np.allclose(sink.reference(1.0, 16_000), 0.5)
+
+
+@functools.cache
+def _recogniser() -> object:
+    from app.core.config import ASRSettings
+    from engines.asr.faster_whisper import FasterWhisperASR
+
+    return FasterWhisperASR(ASRSettings())
+
+
+def test_with_no_echo_path_the_user_talking_over_us_reaches_the_recogniser_untouched() -> None:
+    """Headphones, or a sound server's null sinks: the microphone hears the user and nothing of our voice. The
+    filter then learns nothing real; its output, fitted on the user's own voice, distorted the first words by
+    6-7 dB on PulseAudio ("What in the capital of France?"). Now such frames pass as the microphone gave them."""
+    at = second_reply_user_at()
+    user = espeak_clip("What is the capital of France?", voice="en-us")
+    assert user is not None, "espeak-ng is installed by setup"
+    mic = np.zeros(len(played()), np.float32)
+    start = int(at * RATE)
+    mic[start : start + len(user)] = user
+    run = gate_run(mic)
+    n = 512
+    out = np.concatenate([r.frame for r in run.results])
+    user_frames = [k for k in range(start // n, (start + len(user)) // n)
+                   if np.abs(mic[k * n : (k + 1) * n]).max() > 0.05]
+    assert all(run.results[k].playing for k in user_frames)  # our voice was playing all along
+    assert all(run.results[k].passed for k in user_frames)
+    assert all(np.array_equal(run.results[k].frame, mic[k * n : (k + 1) * n]) for k in user_frames)
+    assert run.starts and at - 0.1 <= run.starts[0] <= at + 0.3, run.starts
+    pad = np.zeros(RATE // 2, np.float32)
+    through_gate = out[start - RATE // 4 : start + len(user) + RATE // 4]
+    heard = _recogniser().transcribe(np.concatenate([pad, through_gate, pad]))  # type: ignore[attr-defined]
+    alone = _recogniser().transcribe(np.concatenate([pad, user, pad]))  # type: ignore[attr-defined]
+    assert heard.text.strip() == alone.text.strip()
+    assert "capital" in heard.text.lower()
