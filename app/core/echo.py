@@ -316,7 +316,6 @@ class EchoGate:
         first, other = (smooth, when) if self.use_timeline else (when, smooth)
         ref = self.reference(first + self._lead / self.sample_rate, aec.window)
         if _rms(ref) < self.settings.silent_ref_rms:  # nothing audible within the filter's reach
-            self._next = None
             return GateResult(frame, False, 0.0, _rms(frame), True, 0.0)
         matched = self._probe(frame, when, smooth)
         spectra = aec.spectra(ref)
