@@ -51,7 +51,7 @@ class _Printer:
 
 
 def _pipeline_listener(printer: _Printer, session: Any) -> Any:
-    from app.core.events import Notice, SpeechChunk, SpeechStarted, Transcript, TurnFinished
+    from app.core.events import Notice, ReplyResumed, SpeechChunk, SpeechStarted, Transcript, TurnFinished
 
     spoken: set[str] = set()
 
@@ -63,6 +63,8 @@ def _pipeline_listener(printer: _Printer, session: Any) -> Any:
         elif isinstance(event, SpeechChunk) and event.turn_id not in spoken:
             spoken.add(event.turn_id)
             printer.emit("first_audio", turn=event.turn_id)
+        elif isinstance(event, ReplyResumed):
+            printer.emit("resumed", turn=event.turn_id)
         elif isinstance(event, Notice):
             printer.emit("notice", level=event.level, message=event.message)
         elif isinstance(event, TurnFinished):

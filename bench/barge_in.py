@@ -5,10 +5,12 @@ PulseAudio in user mode with null sinks (tests/live_audio/pulse.py), `visage lis
 sounddevice backend, questions in espeak-ng voices played into the microphone sink with `paplay`, the speakers
 recorded from their monitor with `parec`. Each trial: a long request, then 2 s into the reply a question over
 it. Reported per condition: the time from the user's first sound to the end of playback on the speakers (p50,
-p95, max), the share of interruptions answered whole (every word of the question in the transcript), and how
-often Visage answered its own voice (a user turn that was not one of ours).
+p95, max), the share of interruptions answered whole (every word of the question in the transcript), the share
+whose answer was heard to its end (not cut off, by its own echo or anything else), how often a reply stopped
+for a sound and went on (the sound was not the user), and how often Visage answered its own voice (a user
+turn that was not one of ours).
 
-    .venv/bin/python bench/barge_in.py [--trials 5] [--echo-db -10] [--llm smollm2-135m] [--out FILE.json]
+    .venv/bin/python bench/barge_in.py [--trials 5] [--echo-db -10] [--llm MODEL] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -88,10 +90,12 @@ def trial(pulse: Any, app: ListeningApp, request: str, question: str, voice: str
     time.sleep(1.0)
     return {"question": question, "voice": voice, "transcript": heard, "answered_whole": whole,
             "answered": answered is not None,
+            "answer_heard_to_the_end": bool(answered and answered["reply"] and not answered["interrupted"]),
+            "answer": answered["reply"] if answered else "",
             "stop_latency_s": None if stopped is None else round(stopped - voice_at, 3)}
 
 
-def condition(root: Path, llm: str, trials: int, echo_db: float | None) -> dict[str, Any]:
+def condition(root: Path, llm: str | None, trials: int, echo_db: float | None) -> dict[str, Any]:
     with pulse_server(root / "pulse") as pulse:
         if echo_db is not None:
             pulse.add_echo_path(latency_ms=80, gain_db=echo_db)
@@ -117,6 +121,8 @@ def condition(root: Path, llm: str, trials: int, echo_db: float | None) -> dict[
         "stop_latency_p95_s": round(float(np.percentile(latencies, 95)), 3) if latencies else None,
         "stop_latency_max_s": round(max(latencies), 3) if latencies else None,
         "answered_whole_share": round(sum(r["answered_whole"] for r in results) / len(results), 3),
+        "answer_heard_to_the_end_share": round(sum(r["answer_heard_to_the_end"] for r in results) / len(results), 3),
+        "replies_resumed": echo.get("replies_resumed", 0),
         "self_answers": len(own),
         "self_answer_texts": own,
         "echo_handling": echo,
@@ -127,18 +133,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--echo-db", type=float, default=-10.0, help="echo path gain in dB")
-    parser.add_argument("--llm", default="smollm2-135m", help="the chat model (barge-in does not depend on it)")
+    parser.add_argument("--llm", default=None, help="the chat model (default: the app's; it loads the CPU too)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "barge_in.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         conditions = [condition(Path(tmp) / "dry", args.llm, args.trials, None),
                       condition(Path(tmp) / "echo", args.llm, args.trials, args.echo_db)]
-    report = {"machine": cpu_model(), "llm": args.llm, "conditions": conditions}
+    report = {"machine": cpu_model(), "llm": args.llm or "the app's default", "conditions": conditions}
     write_report(report, Path(args.out))
     for c in conditions:
         label = "no echo path" if c["echo_path_db"] is None else f"echo path {c['echo_path_db']:+.0f} dB, 80 ms"
         print(f"{label}: stop p50 {c['stop_latency_p50_s']} s, p95 {c['stop_latency_p95_s']} s; answered whole "
-              f"{c['answered_whole_share']:.0%}; answered its own voice {c['self_answers']} times")
+              f"{c['answered_whole_share']:.0%}; answer heard to the end {c['answer_heard_to_the_end_share']:.0%}; "
+              f"replies resumed {c['replies_resumed']}; answered its own voice {c['self_answers']} times")
 
 
 if __name__ == "__main__":

@@ -116,7 +116,13 @@ class VADSettings(_Section):
     min_speech_ms: int = Field(200, ge=0, le=5000, description="Shorter bursts are ignored as noise.")
     speech_pad_ms: int = Field(200, ge=0, le=2000, description="Audio kept before speech starts.")
     barge_in_ms: int = Field(
-        64, ge=32, le=2000, description="Speech needed to interrupt Visage while it talks (shorter = snappier)."
+        64, ge=32, le=2000, description="Speech needed to stop Visage while it talks (shorter = snappier)."
+    )
+    barge_in_confirm_ms: int = Field(
+        500, ge=0, le=3000,
+        description="Speech that makes a stop an interruption. A shorter sound is checked by its words: when it "
+        "was not the user (Visage's own echo, a cough) the reply goes on from where it stopped. 0: every sound "
+        "that stops Visage interrupts it.",
     )
 
 

@@ -94,6 +94,11 @@ class TurnFinished(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyResumed(Event):
+    """The reply stopped for a sound that was not the user (its own echo, a cough) goes on from where it was cut."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TurnDropped(Event):
     """A heard utterance got no answer: no words in it, or it was Visage's own voice (``reason`` says which)."""
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +25,7 @@ from app.core.errors import AudioInputError, VisageError
 from app.core.events import (
     Event,
     Notice,
+    ReplyResumed,
     Sentence,
     SpeechChunk,
     SpeechEnded,
@@ -37,11 +38,12 @@ from app.core.history import ConversationState
 from app.core.memory import MemoryBook, fact_to_remember, system_prompt
 from app.core.reply_guard import ReplyGuard, Verdict
 from app.core.segmenter import Utterance
-from app.core.self_echo import PlayedText
+from app.core.self_echo import EchoVerdict, PlayedText
 from app.core.splitter import SentenceSplitter
+from app.core.spoken import SpokenReply
 from app.core.turn import OwnVoiceHeard, Turn, TurnDiscarded, heard_text
 from app.core.workers import EngineWorker
-from engines.base import ASR, LLM, TTS, VAD, ChatMessage, SentenceEndJudge
+from engines.base import ASR, LLM, TTS, VAD, AudioChunk, ChatMessage, SentenceEndJudge
 
 log = logging.getLogger(__name__)
 
@@ -197,15 +199,6 @@ def _without(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-@dataclass
-class _Spoken:
-    """What a turn queued on the sink, as ``(text, start, end)`` on the sink's audible clock."""
-
-    spans: list[tuple[str, float, float]] = field(default_factory=list)
-    audio_s: float = 0.0
-    end: float = 0.0
-
-
 class Pipeline:
     def __init__(
         self,
@@ -242,6 +235,8 @@ class Pipeline:
         self.played = PlayedText()
         #: utterances dropped because they were Visage's own voice (shown in the details, with a notice)
         self.echo_discarded = 0
+        #: held replies that went on because the sound was not the user (see :meth:`hold`)
+        self.resumed = 0
 
     # ---- events ----
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -270,6 +265,49 @@ class Pipeline:
             if self.sink is not None:
                 self.sink.stop()
                 self.played.stopped(self.sink.audible_time())
+
+    def hold(self) -> bool:
+        """Barge-in, first step: the user may be talking over the running turn. Playback stops at once (what
+        the device already holds still plays), but the turn lives on: the LLM and TTS go on, and nothing more
+        is played until :meth:`resume` (the sound was not the user: our own echo, a cough) or :meth:`interrupt`
+        (it was). False when there is no turn to hold (or it is held already)."""
+        turn = self.current
+        if turn is None or turn.cancelled or turn.held:
+            return False
+        turn.held = True
+        if self.sink is not None:
+            self.sink.stop()
+            cut = self.sink.start_time()
+            if turn.cut_at is None:  # held again before it played on: the first cut stands
+                turn.cut_at = cut
+            self.played.stopped(cut)
+        return True
+
+    def resume(self) -> None:
+        """The held turn goes on: what the hold cut plays again, from the start of the piece it stopped in."""
+        turn = self.current
+        if turn is not None and turn.held and not turn.cancelled:
+            turn.held = False
+            self.resumed += 1
+            log.info("turn %s: resumed after a sound that was not the user (%d so far)", turn.turn_id, self.resumed)
+            self.emit(ReplyResumed(turn_id=turn.turn_id))
+
+    async def heard_from_user(self, audio: np.ndarray, ended_at: float) -> str | None:
+        """What the user said in ``audio`` (a short sound over a held reply, which ended at monotonic time
+        ``ended_at``): its words, or None when there are none or they are Visage's own voice. Emits nothing: a
+        sound that is not the user never shows up as a turn."""
+        if self.engines.asr is None:
+            return None
+        result = await self._workers["asr"].call(self.engines.asr.transcribe, audio)
+        text = result.text.strip()
+        if not any(ch.isalnum() for ch in text):
+            return None
+        verdict = self._own_voice(text, len(audio) / ASR_RATE, time.monotonic() - ended_at)
+        if verdict is not None and verdict.echo:
+            self.echo_discarded += 1
+            log.info("held reply: own voice heard (%r matches %r)", text, verdict.matched)
+            return None
+        return text
 
     # ---- warm-up ----
     async def warm_up(self) -> None:
@@ -349,12 +387,9 @@ class Pipeline:
 
     def _reject_own_voice(self, turn: Turn, text: str, speech_s: float) -> None:
         """Raise :class:`OwnVoiceHeard` when the transcript is a stretch of what the speakers just played."""
-        if self.sink is None or not text or not getattr(self.sink, "realtime", True):
-            return  # a sink that "plays" instantly (a file) is heard by no microphone
         ago = time.monotonic() - turn.marks.get("speech_end", time.monotonic())
-        heard_until = self.sink.audible_time() - ago
-        verdict = self.played.is_echo(text, heard_until - speech_s, heard_until)
-        if not verdict.echo:
+        verdict = self._own_voice(text, speech_s, ago)
+        if verdict is None or not verdict.echo:
             return
         self.echo_discarded += 1
         log.info("turn %s: own voice heard (%r matches %r)", turn.turn_id, text, verdict.matched)
@@ -365,6 +400,14 @@ class Pipeline:
                 f"Ignored what the microphone heard (\"{text.strip()}\"): it was Visage's own voice from the "
                 f"speakers ({self.echo_discarded} so far). Headphones avoid this.")))
         raise OwnVoiceHeard(turn.turn_id)
+
+    def _own_voice(self, text: str, speech_s: float, ended_ago_s: float) -> EchoVerdict | None:
+        """Whether ``text`` (``speech_s`` of speech that ended ``ended_ago_s`` ago) is what the speakers played
+        then. None: no sink a microphone could hear (a file "plays" instantly)."""
+        if self.sink is None or not text or not getattr(self.sink, "realtime", True):
+            return None
+        heard_until = self.sink.audible_time() - ended_ago_s
+        return self.played.is_echo(text, heard_until - speech_s, heard_until)
 
     async def _transcribe(self, turn: Turn, audio: np.ndarray) -> str:
         if self.engines.asr is None:
@@ -419,7 +462,7 @@ class Pipeline:
             messages = self._context(user_text, await self._facts(turn, user_text))
             if turn.speculative:
                 await self._judge_words(turn, messages)
-            spoken = _Spoken()
+            spoken = SpokenReply()
             sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()
             speaker = (
                 asyncio.create_task(self._speak(turn, sentences, spoken))
@@ -435,7 +478,7 @@ class Pipeline:
                             await sentences.put(item)
                         else:
                             turn.mark("reply_ready")  # the first sentence is all an unspoken reply waits for
-                        await writer.progress(self._so_far(collected, spoken, speaker is not None))
+                        await writer.progress(self._so_far(turn, collected, spoken, speaker is not None))
             finally:
                 await sentences.put(None)
                 if speaker is not None:
@@ -449,7 +492,7 @@ class Pipeline:
             interrupted = turn.cancelled
             reply = collected.text.strip()
             if interrupted and speaker is not None and self.sink is not None:
-                heard = heard_text(spoken.spans, self.sink.audible_time())
+                heard = heard_text(spoken.spans, self._heard_until(turn))
             else:
                 heard = reply
             if spoken.audio_s:
@@ -477,21 +520,41 @@ class Pipeline:
             if self.current is turn:
                 self.current = None
 
-    async def _until_heard(self, turn: Turn, spoken: _Spoken, writer: _ReplyWriter, reply: _Reply) -> None:
+    async def _until_heard(
+        self, turn: Turn, spoken: SpokenReply, writer: _ReplyWriter, reply: _Reply
+    ) -> None:
         """A spoken turn lasts until its audio has been played: talking over it then still interrupts it,
-        and history gets what was heard. The partial row follows the playback meanwhile."""
+        and history gets what was heard. The partial row follows the playback meanwhile. A held turn (see
+        :meth:`hold`) waits here for the verdict, and plays on from the cut if it is resumed."""
         sink = self.sink
         assert sink is not None
-        remaining = spoken.end - sink.audible_time()
-        deadline = time.monotonic() + max(0.0, remaining) + 2.0  # a stalled device clock cannot hang the turn
-        while not turn.cancelled and sink.audible_time() < spoken.end - 0.005 and time.monotonic() < deadline:
-            await writer.progress(self._so_far(reply, spoken, True))
+        deadline = self._heard_by(spoken)
+        while not turn.cancelled and time.monotonic() < deadline:
+            if turn.cut_at is not None:
+                await self._after_hold(turn, spoken)
+                deadline = self._heard_by(spoken)
+                continue
+            if sink.audible_time() >= spoken.end - 0.005:
+                break
+            await writer.progress(self._so_far(turn, reply, spoken, True))
             await asyncio.sleep(0.02)
 
-    def _so_far(self, reply: _Reply, spoken: _Spoken, speaking: bool) -> str:
+    def _heard_by(self, spoken: SpokenReply) -> float:
+        """When the queued audio should have been heard (monotonic), plus a margin: a stalled device clock
+        cannot hang the turn."""
+        assert self.sink is not None
+        return time.monotonic() + max(0.0, spoken.end - self.sink.audible_time()) + 2.0
+
+    def _heard_until(self, turn: Turn) -> float:
+        """The audible clock as far as this turn's reply goes: a held reply was heard up to its cut."""
+        assert self.sink is not None
+        now = self.sink.audible_time()
+        return min(now, turn.cut_at) if turn.cut_at is not None else now
+
+    def _so_far(self, turn: Turn, reply: _Reply, spoken: SpokenReply, speaking: bool) -> str:
         """What the user has of the reply so far: the words heard when it is spoken, else the text shown."""
         if speaking and self.sink is not None:
-            return heard_text(spoken.spans, self.sink.audible_time())
+            return heard_text(spoken.spans, self._heard_until(turn))
         return reply.text
 
     async def _facts(self, turn: Turn, user_text: str) -> list[str]:
@@ -576,7 +639,7 @@ class Pipeline:
                     yield sentence
         reply.text = _without(text[:kept_until] if reply.stopped else text, dropped)
 
-    async def _speak(self, turn: Turn, sentences: asyncio.Queue[Sentence | None], spoken: _Spoken) -> None:
+    async def _speak(self, turn: Turn, sentences: asyncio.Queue[Sentence | None], spoken: SpokenReply) -> None:
         """TTS stage + playback: one sentence at a time, chunks handed to the sink as they come."""
         assert self.engines.tts is not None and self.sink is not None
         while True:
@@ -596,19 +659,35 @@ class Pipeline:
                         await turn.until_confirmed()  # a speculative turn plays nothing until confirmed
                     except TurnDiscarded:
                         break
+                if turn.cut_at is not None:
+                    await self._after_hold(turn, spoken)
                 if turn.cancelled:
                     break
-                # A chunk starts when the previous one ends, or when the sink can start it if it ran dry
-                # (after what the device holds): the sink's clock is the one "heard" is measured on.
-                start = max(spoken.end, self.sink.start_time())
-                self.sink.play(chunk)
-                turn.mark("first_audio")
-                spoken.audio_s += chunk.duration
-                spoken.end = start + chunk.duration
-                spoken.spans.append((chunk.text or sentence.text, start, spoken.end))
-                self.played.played(chunk.text or sentence.text, start, spoken.end)
-                self.emit(SpeechChunk(turn_id=turn.turn_id, chunk=chunk, sentence_index=sentence.index))
+                self._play(turn, spoken, chunk, chunk.text or sentence.text, sentence.index)
             turn.mark("audio_done")
+
+    def _play(self, turn: Turn, spoken: SpokenReply, chunk: AudioChunk, text: str, sentence_index: int) -> None:
+        assert self.sink is not None
+        # A chunk starts when the previous one ends, or when the sink can start it if it ran dry (after what
+        # the device holds): the sink's clock is the one "heard" is measured on.
+        start = max(spoken.end, self.sink.start_time())
+        self.sink.play(chunk)
+        turn.mark("first_audio")
+        piece = spoken.add(text, chunk, sentence_index, start)
+        self.played.played(text, start, piece.end)
+        self.emit(SpeechChunk(turn_id=turn.turn_id, chunk=chunk, sentence_index=sentence_index))
+
+    async def _after_hold(self, turn: Turn, spoken: SpokenReply) -> None:
+        """A held reply waits here until it is resumed or interrupted; resumed, it plays again from the piece
+        the hold cut (that piece whole, then the rest)."""
+        while turn.held and not turn.cancelled:
+            await asyncio.sleep(0.02)
+        cut, turn.cut_at = turn.cut_at, None
+        if turn.cancelled or cut is None:
+            turn.cut_at = cut  # an interrupted reply was heard up to its cut
+            return
+        for piece in spoken.take_unheard(cut):
+            self._play(turn, spoken, piece.chunk, piece.text, piece.sentence_index)
 
     # ---- hands-free listening ----
     async def listen(

@@ -87,6 +87,11 @@ class Segmenter:
         return self._in_speech
 
     @property
+    def speech_s(self) -> float:
+        """How much speech (frames above the threshold) the current utterance holds so far."""
+        return self._speech_frames * self.frame_s if self._in_speech else 0.0
+
+    @property
     def silence_s(self) -> float:
         """How long the current silence inside an utterance has lasted."""
         return self._silence_run * self.frame_s if self._in_speech else 0.0

@@ -58,6 +58,10 @@ class Turn:
     sentence_end: float | None = None
     words_judged: bool = False
     _decision: asyncio.Future[bool] | None = field(default=None, repr=False)
+    #: a barge-in not yet confirmed (``Pipeline.hold``): nothing more is played until it is resumed or interrupted
+    held: bool = False
+    #: where the hold stopped playback on the sink's audible clock, until the reply plays on from there
+    cut_at: float | None = None
 
     @property
     def cancelled(self) -> bool:

@@ -14,7 +14,13 @@ probability)`` pairs from the listen worker and feeds the :class:`~app.core.segm
   stored, played or shown — and the utterance simply goes on (the next pause starts a new one with all of it).
 - **Utterance** (the hang-over ran out): the speculative turn is confirmed (its audio starts now, often
   already synthesised), or, if there is none, the utterance is queued and answered in order.
-- **SpeechStart while Visage talks** (``barge_in``): the running turn is interrupted as a whole.
+- **SpeechStart while Visage talks** (``barge_in``): playback stops at once and the running turn is *held*
+  (``Pipeline.hold``: the LLM and TTS go on, nothing more plays). It is interrupted as a whole once the sound has
+  lasted ``barge_in_confirm_ms`` of speech, or once a shorter sound's words prove to be the user's (a "stop!");
+  it goes on from where it was cut (``Pipeline.resume``) when the sound had no words or was Visage's own voice
+  (an echo the canceller let through, a cough, a door). An echo stops when playback stops, so it never lasts
+  long enough to count as the user: a reply is never lost to its own echo. Without a verdict after
+  ``HOLD_MAX_S`` the turn is interrupted (the user is not kept waiting).
 
 Turns are answered strictly in order: a speculative turn only starts when nothing else is running or
 queued, so every reply sees the history of the turns before it.
@@ -42,6 +48,19 @@ if TYPE_CHECKING:
     from app.core.pipeline import Pipeline, Speculation
 
 log = logging.getLogger(__name__)
+
+
+#: a held turn without a verdict by then is interrupted (seconds)
+HOLD_MAX_S = 3.0
+
+
+@dataclass
+class _Hold:
+    """A barge-in not confirmed yet: the running turn is held (see the module docstring)."""
+
+    since: float  # monotonic
+    probe: asyncio.Task[None] | None = None  # the recogniser checking a short sound's words
+    utterance: Utterance | None = None  # the sound ended as an utterance: answered only if it was the user
 
 
 @dataclass
@@ -83,6 +102,8 @@ class TurnTaker:
         self._speculation: Speculation | None = None
         self._pause_id = 0  # which pause a late end-of-turn decision belongs to
         self._decisions: set[asyncio.Task[None]] = set()
+        self._hold: _Hold | None = None
+        self._confirm_s = self.settings.barge_in_confirm_ms / 1000
         #: end-of-turn decisions (for the details view and tests): (probability, transcript, hang-over ms)
         self.decisions: list[tuple[float | None, str | None, int]] = []
 
@@ -100,7 +121,16 @@ class TurnTaker:
                 if answering.done():
                     break
             last = self.segmenter.finish_stream()
-            if last is not None:
+            if self._hold is not None:  # the input ended during a held barge-in: a sound with words was the user
+                if last is not None:
+                    self._hold.utterance = last
+                    if self._hold.probe is None:
+                        await self._check_words(last.audio, time.monotonic())
+                if self._hold is not None and self._hold.probe is not None:
+                    await asyncio.shield(self._hold.probe)
+                if self._hold is not None:
+                    self._end_hold(interrupt=False)
+            elif last is not None:
                 self._ended(last)
             elif self._speculation is not None:  # the input ended inside a pause: that was the end
                 self._ended(None)
@@ -119,14 +149,75 @@ class TurnTaker:
         if isinstance(found, SpeechStart):
             running = pipeline.current.turn_id if pipeline.current else ""
             pipeline.emit(SpeechStarted(turn_id=running, offset_s=found.offset_s))
-            if self.barge_in and pipeline.current is not None:
-                pipeline.interrupt()
+            if self.barge_in and pipeline.current is not None and self._hold is None:
+                if self._confirm_s > 0 and pipeline.hold():
+                    self._hold = _Hold(since=time.monotonic())
+                else:
+                    pipeline.interrupt()
         elif isinstance(found, Pause):
             await self._paused(found)
+            if self._hold is not None and self._hold.probe is None:
+                await self._check_words(found.audio, time.monotonic() - self.segmenter.silence_s)
         elif isinstance(found, Resumed):
             self._resumed()
         elif isinstance(found, Utterance):
-            self._ended(found)
+            if self._hold is None:
+                self._ended(found)
+            else:
+                self._hold.utterance = found
+                if self._hold.probe is None:
+                    await self._check_words(found.audio, time.monotonic() - found.hangover_s)
+        if self._hold is not None:
+            self._judge_hold()
+
+    # ---- a held barge-in ----
+    def _judge_hold(self) -> None:
+        hold = self._hold
+        assert hold is not None
+        turn = self.pipeline.current
+        if turn is None or turn.cancelled or not turn.held:  # the turn ended or was stopped otherwise (Esc)
+            self._end_hold(interrupt=False)
+        elif self.segmenter.speech_s >= self._confirm_s or time.monotonic() - hold.since > HOLD_MAX_S:
+            self._end_hold(interrupt=True)
+        elif hold.probe is None and hold.utterance is None and not self.segmenter.in_speech:
+            log.debug("held reply: the sound was too short to be speech")
+            self._end_hold(interrupt=False)
+
+    async def _check_words(self, audio: np.ndarray, ended_at: float) -> None:
+        """A sound shorter than ``barge_in_confirm_ms`` paused or ended: its words decide."""
+        hold = self._hold
+        assert hold is not None
+        hold.probe = asyncio.ensure_future(self._words_verdict(hold, audio, ended_at))
+        self._decisions.add(hold.probe)
+        hold.probe.add_done_callback(self._decisions.discard)
+        if self.inline_decisions:
+            await asyncio.shield(hold.probe)  # a file: frames wait, so the result never depends on speed
+
+    async def _words_verdict(self, hold: _Hold, audio: np.ndarray, ended_at: float) -> None:
+        said = await self.pipeline.heard_from_user(audio, ended_at)
+        if self._hold is not hold:
+            return
+        hold.probe = None
+        if said is not None:
+            log.info("barge-in: the user said %r", said)
+            self._end_hold(interrupt=True)
+            return
+        if self.segmenter.in_speech:  # the open utterance (in a pause) was that sound: forget it
+            self.segmenter.reset()
+            self._pause_id += 1
+        self._end_hold(interrupt=False)
+
+    def _end_hold(self, *, interrupt: bool) -> None:
+        hold, self._hold = self._hold, None
+        assert hold is not None
+        if hold.probe is not None and hold.probe is not asyncio.current_task():
+            hold.probe.cancel()
+        if interrupt:
+            self.pipeline.interrupt()
+            if hold.utterance is not None:
+                self._ended(hold.utterance)
+        else:
+            self.pipeline.resume()
 
     async def _paused(self, pause: Pause) -> None:
         self._pause_id += 1
@@ -146,6 +237,9 @@ class TurnTaker:
 
     def _resumed(self) -> None:
         self._pause_id += 1  # a decision still on its way is for a pause that is over
+        if self._hold is not None and self._hold.probe is not None:  # more speech: its length decides now
+            self._hold.probe.cancel()
+            self._hold.probe = None
         speculation, self._speculation = self._speculation, None
         if speculation is not None:
             log.debug("speech resumed: discarding speculative turn %s", speculation.turn.turn_id)

@@ -218,7 +218,9 @@ class Session:
 
     def echo_stats(self) -> dict[str, int]:
         """What the echo handling of the hands-free microphone did so far (the details view shows it)."""
-        stats = {"own_voice_ignored": self.pipeline.echo_discarded if self.pipeline is not None else 0}
+        pipeline = self.pipeline
+        stats = {"own_voice_ignored": pipeline.echo_discarded if pipeline is not None else 0,
+                 "replies_resumed": pipeline.resumed if pipeline is not None else 0}
         gate = self.mic.gate
         if gate is not None:
             stats |= {"gated_frames": gate.gated_frames, "resyncs": gate.resyncs}

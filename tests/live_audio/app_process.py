@@ -72,6 +72,14 @@ class ListeningApp:
                                          f"{self.brief()}\n{self.log()}")
                 self._cond.wait(min(left, 0.5))
 
+    def wait_until(self, state: str, timeout: float) -> None:
+        """Until the app's latest state is ``state`` (it may already be: states are only sent on a change)."""
+        self.wait_for(lambda e: e["kind"] == "state" and e is self._last_state() and e["state"] == state,
+                      timeout=timeout)
+
+    def _last_state(self) -> Event | None:
+        return next((e for e in reversed(self.events) if e["kind"] == "state"), None)
+
     def of_kind(self, kind: str, after: float = 0.0) -> list[Event]:
         with self._cond:
             return [e for e in self.events if e["kind"] == kind and e["t"] >= after]

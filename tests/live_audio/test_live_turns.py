@@ -139,8 +139,7 @@ def test_with_an_echo_path_visage_never_answers_itself_and_barge_in_still_works(
         said = ask_and_wait_for_reply(pulse, listening, LONG_REQUEST)
         voice_at, answered = talk_over(pulse, listening, said)
         assert_stopped_quickly(speakers, voice_at, listening)
-        listening.wait_for(lambda e: e["kind"] == "state" and e["state"] == "listening", timeout=60,
-                           after=answered["t"])
+        listening.wait_until("listening", timeout=60)
         time.sleep(3.0)  # the answer's echo has died away: nothing more may come of it
     finally:
         speakers.stop()
@@ -148,6 +147,9 @@ def test_with_an_echo_path_visage_never_answers_itself_and_barge_in_still_works(
     # words are not checked one by one here: under an echo the canceller has not learned, the transcript can be
     # garbled ("once is the capital of France", "Who has his look at it all on France?"): a known gap of
     # issue 17, measured by bench/barge_in.py ("answered whole").
+    # its answer is heard whole: a burst of our own echo at the start of it stops playback for a moment, and the
+    # reply goes on once its words prove to be ours (the CI run that lost "Paris" to its own echo)
+    assert answered["reply"] and not answered["interrupted"], f"the answer was cut off: {answered['reply']!r}"
     turns = [e["user"] for e in listening.of_kind("finished") if e["user"]]
     assert len(turns) == 2, f"Visage answered something it said itself: {turns}"
     users = [r[1] for r in listening.messages() if r[0] == "user"]

@@ -1,0 +1,154 @@
+"""A sound over Visage's reply stops it at once; the reply goes on when the sound was not the user.
+
+The microphone is a cue-driven source: the user's request, then silence until the reply has played for a while,
+then the sound under test (a click too short to be speech, a short burst whose words are Visage's own or the
+user's, or a long talk-over), then silence. Fakes for the engines (orchestration only)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from app.core.audio_io import FileAudioSink
+from app.core.config import Settings
+from app.core.events import Event, ReplyResumed, SpeechChunk
+from app.core.pipeline import Engines, Pipeline
+from engines.base import EngineInfo, TranscriptResult
+from tests.fakes import EnergyVAD, FakeHistory, ScriptedLLM, ToneTTS, _info, silence, speech_like
+
+STORY = "Sentence number one is here. Sentence number two is here. Sentence number three is here."
+RATE = 16_000
+
+
+class CuedMicrophone:
+    """A real-time microphone: ``request``, silence until ``cue()`` is true, ``sound``, then ``tail_s`` silence."""
+
+    realtime = True
+    sample_rate = RATE
+
+    def __init__(self, request: np.ndarray, sound: np.ndarray, cue: Callable[[], bool], tail_s: float) -> None:
+        self.request, self.sound, self.cue, self.tail_s = request, sound, cue, tail_s
+        self._closed = threading.Event()
+        self.sound_at: float | None = None  # monotonic time the sound began
+
+    def _paced(self, audio: np.ndarray, n: int) -> Iterator[np.ndarray]:
+        start = time.monotonic()
+        for i in range(0, len(audio) - n + 1, n):
+            delay = start + (i + n) / RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            yield audio[i : i + n]
+
+    def frames(self, frame_samples: int) -> Iterator[np.ndarray]:
+        yield from self._paced(self.request, frame_samples)
+        gap = np.zeros(frame_samples, np.float32)
+        deadline = time.monotonic() + 20.0
+        while not self.cue() and time.monotonic() < deadline and not self._closed.is_set():
+            time.sleep(frame_samples / RATE)
+            yield gap
+        self.sound_at = time.monotonic()
+        yield from self._paced(self.sound, frame_samples)
+        yield from self._paced(silence(self.tail_s), frame_samples)
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class ScriptedASR:
+    """Hears the given texts, one per call (then the last one again)."""
+
+    sample_rate = RATE
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = list(texts)
+        self.calls = 0
+
+    def transcribe(self, audio: np.ndarray) -> TranscriptResult:
+        text = self.texts[min(self.calls, len(self.texts) - 1)]
+        self.calls += 1
+        return TranscriptResult(text=text, language="en")
+
+    def info(self) -> EngineInfo:
+        return _info("asr", "scripted")
+
+
+def talk(sound: np.ndarray, asr: ScriptedASR, *, tail_s: float = 0.5, settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """The request, then ``sound`` once 0.6 s of the reply has been heard. Returns (results, events, store,
+    sink, pipeline, microphone)."""
+    events: list[Event] = []
+    store = FakeHistory()
+    sink = FileAudioSink(realtime=True)
+    tts = ToneTTS()
+    engines = Engines(llm=ScriptedLLM(STORY, delay_s=0.01), asr=asr, tts=tts, vad=EnergyVAD())
+    pipeline = Pipeline(engines, settings or Settings(), store, sink=sink, on_event=events.append)
+    first_audio: list[float] = []
+
+    def heard_a_while() -> bool:
+        if not first_audio and any(isinstance(e, SpeechChunk) for e in events):
+            first_audio.append(sink.audible_time())
+        return bool(first_audio) and sink.audible_time() > first_audio[0] + 0.6
+
+    mic = CuedMicrophone(speech_like(0.8), sound, heard_a_while, tail_s)
+    results = asyncio.run(pipeline.listen(mic, barge_in=True))
+    return results, events, store, sink, pipeline, mic
+
+
+def reply_seconds() -> float:
+    return sum(0.05 * len(s.strip()) for s in STORY.replace(". ", ".|").split("|"))
+
+
+def test_a_click_stops_the_reply_and_it_goes_on_whole() -> None:
+    results, events, store, sink, pipeline, _ = talk(speech_like(0.1), ScriptedASR("tell me a story"))
+    assert len(results) == 1
+    assert not results[0].interrupted
+    assert results[0].reply_text == STORY
+    assert pipeline.resumed == 1 and any(isinstance(e, ReplyResumed) for e in events)
+    assistant = [m for m in store.messages if m["role"] == "assistant"]
+    assert len(assistant) == 1 and assistant[0]["text"] == STORY and not assistant[0]["interrupted"]
+    # the piece the click cut plays again whole: more audio than the reply, the story's last piece at the end
+    played = sink.audio.size / RATE
+    assert played > reply_seconds() + 0.3, played
+    assert [m["role"] for m in store.messages] == ["user", "assistant"]
+
+
+def test_a_short_sound_of_visages_own_words_is_not_a_turn_and_the_reply_goes_on() -> None:
+    asr = ScriptedASR("tell me a story", "sentence number one")  # the echo of the first sentence, misheard a bit
+    results, _, store, _, pipeline, _ = talk(speech_like(0.3), asr)
+    assert asr.calls == 2  # the sound's words were checked
+    assert len(results) == 1 and not results[0].interrupted and results[0].reply_text == STORY
+    assert pipeline.resumed == 1 and pipeline.echo_discarded == 1
+    assert [m["role"] for m in store.messages] == ["user", "assistant"]
+
+
+def test_a_short_word_from_the_user_interrupts_and_is_answered() -> None:
+    asr = ScriptedASR("tell me a story", "stop")
+    results, _, store, _, pipeline, _ = talk(speech_like(0.3), asr, tail_s=1.0)
+    assert len(results) == 2
+    assert results[0].interrupted and results[0].reply_text != STORY
+    assert results[1].user_text == "stop" and not results[1].interrupted
+    assert pipeline.resumed == 0
+    assistant = [m for m in store.messages if m["role"] == "assistant"]
+    assert assistant[0]["interrupted"] and STORY.startswith(assistant[0]["text"].rstrip(" …"))
+
+
+def test_talking_over_the_reply_interrupts_it_before_the_user_has_finished() -> None:
+    asr = ScriptedASR("tell me a story", "what is the capital of france")
+    results, events, _, _, pipeline, mic = talk(speech_like(1.2), asr, tail_s=1.0)
+    assert len(results) == 2 and results[0].interrupted
+    assert "france" in results[1].user_text
+    assert pipeline.resumed == 0
+    # confirmed by the speech's length (0.5 s), not only once the user stopped: the story's turn ended first
+    story_done = next(e for e in events if getattr(e, "turn_id", None) == results[0].turn_id
+                      and type(e).__name__ == "TurnFinished")
+    assert mic.sound_at is not None and story_done.t < mic.sound_at + 1.2
+
+
+def test_with_confirmation_off_every_sound_interrupts() -> None:
+    settings = Settings.model_validate({"vad": {"barge_in_confirm_ms": 0}})
+    results, _, _, _, pipeline, _ = talk(speech_like(0.1), ScriptedASR("tell me a story"), settings=settings)
+    assert len(results) == 1 and results[0].interrupted
+    assert pipeline.resumed == 0
