@@ -10,6 +10,13 @@ talks is rare; that user would have to say them again.
 
 Pure logic, no engine: :class:`PlayedText` is fed the sentences as they are played (on the sink's audible
 clock), :meth:`PlayedText.is_echo` answers for one transcript.
+
+Words are not always there to judge by: a quarter second of echo that slipped past the gate at the start of a
+reply is, to the recogniser, noise it turns into "Thank you." or "Hey." (Whisper's hallucinations on short
+sounds; live on PulseAudio they cut replies off and were answered as the user's). :func:`copy_of_playback`
+judges the sound itself: how much of it is a delayed, scaled copy of what the speakers played, at any delay
+within a second (the gate searches a quarter second, frame by frame; a whole sound against a wide window holds
+even when the echo's delay jumped).
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import re
 from collections import deque
 from dataclasses import dataclass
 from difflib import SequenceMatcher, get_close_matches
+
+import numpy as np
 
 _WORD = re.compile(r"[\w']+")
 
@@ -86,3 +95,23 @@ class PlayedText:
         compact = last - first <= 1.5 * len(said) + 2
         stretch = " ".join(played[first:last])
         return EchoVerdict(share >= self.min_share and compact, stretch, round(share, 3))
+
+
+def copy_of_playback(sound: np.ndarray, played: np.ndarray) -> float:
+    """The best normalised correlation (0..1) between ``sound`` and any stretch of ``played`` as long as it:
+    near 1 when the sound is our echo (a delayed, scaled copy), low for another voice (the user), and about the
+    echo's share of the level when the user talks over it. ``played`` must be at least as long as ``sound``."""
+    sound = np.asarray(sound, np.float64)
+    played = np.asarray(played, np.float64)
+    n, m = len(sound), len(played)
+    energy = float(np.dot(sound, sound))
+    if n == 0 or m < n or energy <= 1e-12:
+        return 0.0
+    size = 1 << (n + m - 1).bit_length()
+    # c[k] = <played[k:k+n], sound> for every k, by FFT (a second of reference, tens of thousands of delays)
+    c = np.fft.irfft(np.fft.rfft(played, size) * np.conj(np.fft.rfft(sound, size)), size)[: m - n + 1]
+    sq = np.concatenate([[0.0], np.cumsum(played * played)])
+    window = sq[n:] - sq[:-n]
+    score = np.abs(c) / np.sqrt(np.maximum(window, 1e-12) * energy)
+    score[window < 1e-9 * n] = 0.0  # silence in the reference explains nothing
+    return float(min(1.0, score.max()))

@@ -62,6 +62,7 @@ class Turn:
     held: bool = False
     #: where the hold stopped playback on the sink's audible clock, until the reply plays on from there
     cut_at: float | None = None
+    resumes: int = 0  #: times it went on after a hold
 
     @property
     def cancelled(self) -> bool:

@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
+import pytest
 
-from app.core.audio_io import FileAudioSink
+from app.core.audio_io import AudioSink, FileAudioSink
 from app.core.config import Settings
+from app.core.echo import TimelineSink
 from app.core.events import Event, ReplyResumed, SpeechChunk
 from app.core.pipeline import Engines, Pipeline
 from engines.base import EngineInfo, TranscriptResult
@@ -30,7 +32,8 @@ class CuedMicrophone:
     realtime = True
     sample_rate = RATE
 
-    def __init__(self, request: np.ndarray, sound: np.ndarray, cue: Callable[[], bool], tail_s: float) -> None:
+    def __init__(self, request: np.ndarray, sound: np.ndarray | Callable[[], np.ndarray], cue: Callable[[], bool],
+                 tail_s: float) -> None:
         self.request, self.sound, self.cue, self.tail_s = request, sound, cue, tail_s
         self._closed = threading.Event()
         self.sound_at: float | None = None  # monotonic time the sound began
@@ -51,7 +54,7 @@ class CuedMicrophone:
             time.sleep(frame_samples / RATE)
             yield gap
         self.sound_at = time.monotonic()
-        yield from self._paced(self.sound, frame_samples)
+        yield from self._paced(self.sound() if callable(self.sound) else self.sound, frame_samples)
         yield from self._paced(silence(self.tail_s), frame_samples)
 
     def close(self) -> None:
@@ -76,12 +79,16 @@ class ScriptedASR:
         return _info("asr", "scripted")
 
 
-def talk(sound: np.ndarray, asr: ScriptedASR, *, tail_s: float = 0.5, settings: Settings | None = None):  # type: ignore[no-untyped-def]
-    """The request, then ``sound`` once 0.6 s of the reply has been heard. Returns (results, events, store,
-    sink, pipeline, microphone)."""
+def talk(sound: np.ndarray | Callable[[AudioSink], np.ndarray], asr: ScriptedASR, *, tail_s: float = 0.5,
+         settings: Settings | None = None, timeline: bool = False):  # type: ignore[no-untyped-def]
+    """The request, then ``sound`` (or what ``sound(sink)`` makes then) once 0.6 s of the reply has been heard.
+    ``timeline``: the sink keeps what it played (the echo reference, as in the app). Returns (results, events,
+    store, sink, pipeline, microphone)."""
     events: list[Event] = []
     store = FakeHistory()
-    sink = FileAudioSink(realtime=True)
+    sink: AudioSink = FileAudioSink(realtime=True)
+    if timeline:
+        sink = TimelineSink(sink)
     tts = ToneTTS()
     engines = Engines(llm=ScriptedLLM(STORY, delay_s=0.01), asr=asr, tts=tts, vad=EnergyVAD())
     pipeline = Pipeline(engines, settings or Settings(), store, sink=sink, on_event=events.append)
@@ -92,7 +99,8 @@ def talk(sound: np.ndarray, asr: ScriptedASR, *, tail_s: float = 0.5, settings: 
             first_audio.append(sink.audible_time())
         return bool(first_audio) and sink.audible_time() > first_audio[0] + 0.6
 
-    mic = CuedMicrophone(speech_like(0.8), sound, heard_a_while, tail_s)
+    made = (lambda: sound(sink)) if callable(sound) else sound
+    mic = CuedMicrophone(speech_like(0.8), made, heard_a_while, tail_s)
     results = asyncio.run(pipeline.listen(mic, barge_in=True))
     return results, events, store, sink, pipeline, mic
 
@@ -124,9 +132,10 @@ def test_a_short_sound_of_visages_own_words_is_not_a_turn_and_the_reply_goes_on(
     assert [m["role"] for m in store.messages] == ["user", "assistant"]
 
 
-def test_a_short_word_from_the_user_interrupts_and_is_answered() -> None:
+@pytest.mark.parametrize("timeline", [False, True], ids=["plain sink", "sink with an echo reference"])
+def test_a_short_word_from_the_user_interrupts_and_is_answered(timeline: bool) -> None:
     asr = ScriptedASR("tell me a story", "stop")
-    results, _, store, _, pipeline, _ = talk(speech_like(0.3), asr, tail_s=1.0)
+    results, _, store, _, pipeline, _ = talk(speech_like(0.3), asr, tail_s=1.0, timeline=timeline)
     assert len(results) == 2
     assert results[0].interrupted and results[0].reply_text != STORY
     assert results[1].user_text == "stop" and not results[1].interrupted
@@ -152,3 +161,32 @@ def test_with_confirmation_off_every_sound_interrupts() -> None:
     results, _, _, _, pipeline, _ = talk(speech_like(0.1), ScriptedASR("tell me a story"), settings=settings)
     assert len(results) == 1 and results[0].interrupted
     assert pipeline.resumed == 0
+
+
+def test_our_own_echo_heard_as_words_that_are_not_ours_is_still_our_echo() -> None:
+    """A quarter second of the reply itself reaches the recogniser, which hears "Thank you." (Whisper's favourite
+    hallucination on a short sound): the sound is a copy of what was played, so the reply goes on."""
+    asr = ScriptedASR("tell me a story", "Thank you.")
+
+    def echo(sink: AudioSink) -> np.ndarray:
+        assert isinstance(sink, TimelineSink)
+        return 0.5 * sink.reference(sink.audible_time(), round(0.3 * RATE))
+
+    results, _, store, _, pipeline, _ = talk(echo, asr, timeline=True)
+    assert len(results) == 1 and not results[0].interrupted and results[0].reply_text == STORY
+    assert pipeline.resumed == 1 and pipeline.echo_discarded == 1
+    assert asr.calls == 1  # judged by the sound: the recogniser never heard it
+    assert [m["role"] for m in store.messages] == ["user", "assistant"]
+
+
+def test_a_reply_stopped_twice_in_the_same_piece_moves_on_instead_of_starting_it_again() -> None:
+    clicks = np.concatenate([speech_like(0.1), silence(0.8), speech_like(0.1)])
+    results, events, store, _, pipeline, _ = talk(clicks, ScriptedASR("tell me a story"), tail_s=0.5)
+    assert len(results) == 1 and not results[0].interrupted
+    assert pipeline.resumed == 2
+    first_piece = [e.chunk for e in events if isinstance(e, SpeechChunk) and e.sentence_index == 0]
+    # played, played again whole after the first click, then only its rest after the second
+    assert len(first_piece) == 3, [c.duration for c in first_piece]
+    assert first_piece[1].duration == first_piece[0].duration
+    assert first_piece[2].duration < first_piece[0].duration - 0.1  # from just before the second stop
+    assert store.messages[-1]["text"] == STORY and not store.messages[-1]["interrupted"]
