@@ -5,6 +5,11 @@ Runs on one asyncio loop (the core thread). Each engine is called from its own w
 data-flow order; a Turn's cancel event stops all of them (barge-in, Esc, Ctrl-C).
 
 Listeners receive every event (``on_event``) on the loop thread; they must return quickly.
+
+The parts with a job of their own live beside it: the LLM stage (``reply_stream``), saving a streaming reply
+(``reply_writer``), speculative turns (``speculation``), what was played and heard (``spoken``, ``self_echo``),
+hands-free turn-taking (``turn_taking``). At about 560 lines this module is over the 500-line guide: what stays
+are a turn's stages and the hold and resumption of its reply, which share the turn's playback state.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -29,17 +34,17 @@ from app.core.events import (
     Sentence,
     SpeechChunk,
     SpeechEnded,
-    Token,
     Transcript,
     TurnFinished,
     UserMessageSaved,
 )
 from app.core.history import ConversationState
 from app.core.memory import MemoryBook, fact_to_remember, system_prompt
-from app.core.reply_guard import ReplyGuard, Verdict
+from app.core.reply_stream import ReplyText, respond
+from app.core.reply_writer import HistoryWriter, ReplyWriter
 from app.core.segmenter import Utterance
 from app.core.self_echo import EchoVerdict, PlayedText, copy_of_playback
-from app.core.splitter import SentenceSplitter
+from app.core.speculation import Speculation
 from app.core.spoken import SpokenReply
 from app.core.turn import OwnVoiceHeard, Turn, TurnDiscarded, heard_text
 from app.core.workers import EngineWorker
@@ -62,145 +67,6 @@ class Engines:
     tts: TTS | None = None
     vad: VAD | None = None
     end_of_turn: EndOfTurnModel | None = None
-
-
-class HistoryWriter(Protocol):
-    """What the pipeline needs from the store: a conversation and complete messages."""
-
-    def create_conversation(self, title: str | None = None) -> int: ...
-
-    def add_message(
-        self,
-        conversation_id: int,
-        role: str,
-        text: str,
-        *,
-        interrupted: bool = False,
-        timings: dict[str, float] | None = None,
-        turn_id: str | None = None,
-        supersede_from: int | None = None,
-        incomplete: bool = False,
-    ) -> int: ...
-
-    def update_message(
-        self,
-        message_id: int,
-        text: str,
-        *,
-        interrupted: bool = False,
-        incomplete: bool = False,
-        timings: dict[str, float] | None = None,
-    ) -> None: ...
-
-
-class _ReplyWriter:
-    """Saves a reply while it streams, in one row: created at the first sentence, rewritten at each later one
-    (at most every ``every_s``), finished in place at the end. A crash keeps what the user already had."""
-
-    every_s = 0.5
-
-    def __init__(self, pipeline: Pipeline, turn: Turn, saving: asyncio.Future[int]) -> None:
-        self.pipeline = pipeline
-        self.turn = turn
-        self.saving = saving
-        self.message_id: int | None = None
-        self._last = 0.0
-        self._text = ""
-
-    async def progress(self, text: str) -> None:
-        text = text.strip()
-        if not text or text == self._text or not self.turn.confirmed or self.turn.cancelled:
-            return
-        now = time.monotonic()
-        if self.message_id is not None and now - self._last < self.every_s:
-            return
-        await self.saving  # the user's message first: the reply's row comes after it
-        store, worker = self.pipeline.store, self.pipeline.worker("store")
-        if self.message_id is None:
-            self.message_id = await worker.call(
-                store.add_message, self.pipeline.conversation.id, "assistant", text,
-                interrupted=True, incomplete=True, turn_id=self.turn.turn_id,
-            )
-        else:
-            await worker.call(store.update_message, self.message_id, text, interrupted=True, incomplete=True)
-        self._last, self._text = now, text
-
-    async def finish(self, text: str, *, interrupted: bool, timings: dict[str, float]) -> int:
-        store, worker = self.pipeline.store, self.pipeline.worker("store")
-        if self.message_id is None:
-            message_id: int = await worker.call(
-                store.add_message, self.pipeline.conversation.id, "assistant", text,
-                interrupted=interrupted, timings=timings, turn_id=self.turn.turn_id,
-            )
-            return message_id
-        await worker.call(store.update_message, self.message_id, text, interrupted=interrupted,
-                          incomplete=False, timings=timings)
-        return self.message_id
-
-
-class Speculation:
-    """A speculative voice turn (see :meth:`Pipeline.speculate`): confirm it or discard it."""
-
-    def __init__(self, pipeline: Pipeline, turn: Turn, task: asyncio.Future[TurnFinished]) -> None:
-        self.pipeline = pipeline
-        self.turn = turn
-        self.task = task
-
-    @property
-    def transcript(self) -> str | None:
-        """The words recognised so far (None until ASR is done)."""
-        return self.turn.transcript
-
-    @property
-    def words_judged(self) -> bool:
-        """Whether the LLM has said if the words are a finished sentence (:attr:`sentence_end`)."""
-        return self.turn.words_judged
-
-    @property
-    def ready(self) -> bool:
-        """Whether the reply could start now: its first audio synthesised (its first sentence, unspoken)."""
-        return "reply_ready" in self.turn.marks
-
-    @property
-    def sentence_end(self) -> float | None:
-        """The LLM's probability that the words so far end a sentence (None: it has no opinion)."""
-        return self.turn.sentence_end
-
-    def confirm(self, hangover_s: float | None = None) -> asyncio.Future[TurnFinished]:
-        """The turn ended (after ``hangover_s`` of silence): play, save and show what was prepared."""
-        if hangover_s is not None:
-            self.turn.extra["vad_hangover_s"] = round(hangover_s, 3)
-        self.pipeline._release(self.turn, finished=self.task.done())
-        return self.task
-
-    async def discard(self) -> None:
-        self.pipeline._drop(self.turn)
-        try:
-            await self.task
-        except (TurnDiscarded, AudioInputError, asyncio.CancelledError):
-            pass
-        except VisageError as err:
-            log.info("discarded speculative turn %s ended with: %s", self.turn.turn_id, err)
-
-
-@dataclass
-class _Reply:
-    """The reply text as the user sees it, and why the reply guard ended it early ("" if it did not)."""
-
-    text: str = ""
-    stopped: str = ""
-
-
-def _without(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """``text`` with the character ranges in ``spans`` (skipped filler) taken out."""
-    if not spans:
-        return text
-    out, at = [], 0
-    for start, end in spans:
-        out.append(text[at:start])
-        at = max(at, end)
-    out.append(text[at:])
-    return "".join(out)
 
 
 class Pipeline:
@@ -490,10 +356,14 @@ class Pipeline:
                 if speak and self.engines.tts is not None and self.sink is not None
                 else None
             )
-            collected = _Reply()
-            writer = _ReplyWriter(self, turn, saving)
+            collected = ReplyText()
+            writer = ReplyWriter(self.store, self._workers["store"], self.conversation, turn, saving)
             try:
-                async for item in self._respond(turn, messages, collected, spoken=speaker is not None):
+                async for item in respond(
+                    turn, messages, collected, llm=self.engines.llm, worker=self._workers["llm"],
+                    max_sentences=self.settings.llm.voice_max_sentences if speaker is not None else None,
+                    emit=self.emit,
+                ):
                     if isinstance(item, Sentence):
                         if speaker is not None:
                             await sentences.put(item)
@@ -542,7 +412,7 @@ class Pipeline:
                 self.current = None
 
     async def _until_heard(
-        self, turn: Turn, spoken: SpokenReply, writer: _ReplyWriter, reply: _Reply
+        self, turn: Turn, spoken: SpokenReply, writer: ReplyWriter, reply: ReplyText
     ) -> None:
         """A spoken turn lasts until its audio has been played: talking over it then still interrupts it,
         and history gets what was heard. The partial row follows the playback meanwhile. A held turn (see
@@ -572,7 +442,7 @@ class Pipeline:
         now = self.sink.audible_time()
         return min(now, turn.cut_at) if turn.cut_at is not None else now
 
-    def _so_far(self, turn: Turn, reply: _Reply, spoken: SpokenReply, speaking: bool) -> str:
+    def _so_far(self, turn: Turn, reply: ReplyText, spoken: SpokenReply, speaking: bool) -> str:
         """What the user has of the reply so far: the words heard when it is spoken, else the text shown."""
         if speaking and self.sink is not None:
             return heard_text(spoken.spans, self._heard_until(turn))
@@ -596,69 +466,6 @@ class Pipeline:
         system = ChatMessage("system", system_prompt(self.settings.persona.system_prompt, facts))
         recent = self.conversation.recent(CONTEXT_MESSAGES)
         return [system, *recent, ChatMessage("user", user_text)]
-
-    async def _respond(
-        self, turn: Turn, messages: list[ChatMessage], reply: _Reply, *, spoken: bool
-    ) -> AsyncIterator[Token | Sentence]:
-        """LLM stage + splitter + reply guard: yields tokens and, as they complete, speakable sentences.
-
-        ``reply`` collects the reply text as the user will see it: a sentence the guard stops at (a loop, the
-        spoken-length cap) is cut from it, and filler it skips is left out. The guard ends the LLM through a
-        cancel event of its own (linked to the turn's), so a guarded reply is complete, not interrupted.
-        """
-        splitter = SentenceSplitter()
-        guard = ReplyGuard(max_sentences=self.settings.llm.voice_max_sentences if spoken else None)
-        stop = turn.linked_event()
-        index = 0
-        text = ""
-        kept_until = 0  # how much of ``text`` the user gets: up to the end of the last sentence kept
-        dropped: list[tuple[int, int]] = []
-
-        def release(piece: str, start: int, end: int) -> Sentence | None:
-            nonlocal index, kept_until
-            verdict = guard.check(piece)
-            if verdict is Verdict.STOP:
-                reply.stopped = guard.reason
-                log.info("turn %s: %s", turn.turn_id, guard.reason)
-                stop.set()
-                return None
-            if verdict is Verdict.SKIP:
-                dropped.append((start, end))
-                kept_until = end
-                return None
-            kept_until = end
-            turn.mark("first_sentence")
-            sentence = Sentence(turn_id=turn.turn_id, text=piece, index=index)
-            index += 1
-            return sentence
-
-        async for piece in self._workers["llm"].iterate(self.engines.llm.stream, messages, cancel=stop):
-            if turn.cancelled or stop.is_set():
-                break
-            turn.mark("first_token")
-            text += piece
-            reply.text = _without(text, dropped)
-            token = Token(turn_id=turn.turn_id, text=piece)
-            self.emit(token)
-            yield token
-            start = splitter.consumed
-            for released in splitter.feed(piece):
-                end = splitter.consumed
-                sentence = release(released, start, end)
-                start = end
-                if stop.is_set():
-                    break
-                if sentence is not None:
-                    self.emit(sentence)
-                    yield sentence
-        if not turn.cancelled and not stop.is_set():
-            start = splitter.consumed
-            for released in splitter.flush():
-                sentence = release(released, start, len(text))
-                if sentence is not None:
-                    self.emit(sentence)
-                    yield sentence
-        reply.text = _without(text[:kept_until] if reply.stopped else text, dropped)
 
     async def _speak(self, turn: Turn, sentences: asyncio.Queue[Sentence | None], spoken: SpokenReply) -> None:
         """TTS stage + playback: one sentence at a time, chunks handed to the sink as they come."""

@@ -45,7 +45,8 @@ from app.core.segmenter import Pause, Resumed, Segmenter, SpeechStart, Utterance
 from app.core.turn import OwnVoiceHeard, TurnDiscarded
 
 if TYPE_CHECKING:
-    from app.core.pipeline import Pipeline, Speculation
+    from app.core.pipeline import Pipeline
+    from app.core.speculation import Speculation
 
 log = logging.getLogger(__name__)
 
