@@ -72,6 +72,12 @@ class AecSettings:
     converged_erle_db: float = 6.0
     #: ... after at least this many adapting blocks
     converged_blocks: int = 16
+    #: a converged filter whose echo-only ERLE stays below this (dB) for ``converged_blocks`` blocks of our voice
+    #: has lost the room (on PulseAudio it fell to 0.5 dB while still "converged", its remaining-echo estimate near
+    #: zero, and every echo frame passed the gate): it counts as not converged again until it has relearned
+    lost_erle_db: float = 3.0
+    #: ... or the caller's one-tap match leaves less than this share of the filter's output power (6 dB better)
+    outdone_ratio: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +141,9 @@ class EchoCanceller:
         self._erle_den = 0.0
         self._adapted_blocks = 0
         self._hangover = 0
+        self._lost_blocks = 0  # consecutive blocks of our voice with a converged filter below lost_erle_db
         self.converged = False
+        self.losses = 0  # times a converged filter lost the room
         self.blocks = 0
         self.double_talk_blocks = 0
 
@@ -208,10 +216,12 @@ class EchoCanceller:
         out = e - gain * y
         see, soo = float(np.dot(e, e)), float(np.dot(out, out))
         own = soo  # the filter's own output power: convergence is judged on it
+        outdone = False  # a single delayed copy of our voice (the caller's one-tap match) cancels far more
         if alternative is not None:
             other = np.asarray(alternative, dtype=np.float64).reshape(-1)
             if (energy := float(np.dot(other, other))) < soo:
                 out, soo = other, energy
+                outdone = energy < s.outdone_ratio * min(own, see)
         newest = np.asarray(ref, dtype=np.float64)[-b:]
         sxx = float(np.dot(newest, newest))
         ref_active = sxx > b * s.silent_rms**2
@@ -242,10 +252,11 @@ class EchoCanceller:
             double_talk = True
         if ref_active:
             self._dt_recent.append(double_talk)
-        if double_talk and see < sdd:
+        if double_talk and see < sdd and not outdone:
             # someone talks over our voice: the filter's plain error is the output. Rescaling the estimate to the
             # block, or the one-tap match, would take out whatever of the user's voice correlates with ours. Not
-            # if subtracting the estimate made the block louder: then the filter is not on our echo (it moved)
+            # if subtracting the estimate made the block louder, or a one-tap copy of our voice explains it far
+            # better: then the filter is not on our echo (it moved)
             out, soo = e, see
 
         if ref_active and not double_talk:
@@ -259,6 +270,14 @@ class EchoCanceller:
                 dev = min(max(ratio - self._ratio_db, -limit), limit)
                 self._ratio_db += s.ratio_rate * dev
                 self._ratio_var += s.ratio_rate * (dev * dev - self._ratio_var)
+
+        if self.converged and ref_active:
+            # lost: it cancels almost nothing where only our echo is, or a plain delayed copy of our voice explains
+            # the block far better (then the "double-talk" it sees is our own echo it no longer models)
+            lost = outdone or (not double_talk and self.erle_db < s.lost_erle_db)
+            self._lost_blocks = self._lost_blocks + 1 if lost else 0
+            if self._lost_blocks >= s.converged_blocks:
+                self._lose_the_room()
 
         pad = np.zeros(2 * b)
         pad[b:] = e
@@ -279,6 +298,16 @@ class EchoCanceller:
             adapted=adapted,
             converged=self.converged,
         )
+
+    def _lose_the_room(self) -> None:
+        """The filter no longer cancels our echo: until it has learned it again, all of its output may be echo
+        (the gate then goes by its one-tap match), and the remaining-echo statistics start pessimistic again.
+        The weights stay: a path that only moved a little is relearned from them."""
+        self.converged = False
+        self.losses += 1
+        self._lost_blocks = 0
+        self._ratio_db, self._ratio_var = 0.0, 36.0
+        self._erle_num = self._erle_den = 0.0
 
     def _adapt(self, x: np.ndarray, e_spec: np.ndarray, e: np.ndarray, y: np.ndarray, see: float, syy: float,
                sxx: float) -> None:

@@ -94,7 +94,9 @@ class PlayedText:
         first, last = blocks[0].b, blocks[-1].b + blocks[-1].size
         compact = last - first <= 1.5 * len(said) + 2
         stretch = " ".join(played[first:last])
-        return EchoVerdict(share >= self.min_share and compact, stretch, round(share, 3))
+        # one short word is no evidence: "the" is in every reply (a question misheard as "the" was dropped as ours)
+        telling = len(said) >= 2 or len(said[0]) >= 4
+        return EchoVerdict(share >= self.min_share and compact and telling, stretch, round(share, 3))
 
 
 def copy_of_playback(sound: np.ndarray, played: np.ndarray) -> float:

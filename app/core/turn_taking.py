@@ -19,8 +19,8 @@ probability)`` pairs from the listen worker and feeds the :class:`~app.core.segm
   lasted ``barge_in_confirm_ms`` of speech, or once a shorter sound's words prove to be the user's (a "stop!");
   it goes on from where it was cut (``Pipeline.resume``) when the sound had no words or was Visage's own voice
   (an echo the canceller let through, a cough, a door). An echo stops when playback stops, so it never lasts
-  long enough to count as the user: a reply is never lost to its own echo. Without a verdict after
-  ``HOLD_MAX_S`` the turn is interrupted (the user is not kept waiting).
+  long enough to count as the user: a reply is never lost to its own echo. A sound still going on after
+  ``HOLD_MAX_S`` without a verdict interrupts the turn (the user is not kept waiting).
 
 Turns are answered strictly in order: a speculative turn only starts when nothing else is running or
 queued, so every reply sees the history of the turns before it.
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-#: a held turn without a verdict by then is interrupted (seconds)
+#: a held turn whose sound goes on this long without a verdict is interrupted (seconds)
 HOLD_MAX_S = 3.0
 
 
@@ -104,6 +104,7 @@ class TurnTaker:
         self._pause_id = 0  # which pause a late end-of-turn decision belongs to
         self._decisions: set[asyncio.Task[None]] = set()
         self._hold: _Hold | None = None
+        self.pipeline_rate = vad.sample_rate
         self._confirm_s = self.settings.barge_in_confirm_ms / 1000
         #: end-of-turn decisions (for the details view and tests): (probability, transcript, hang-over ms)
         self.decisions: list[tuple[float | None, str | None, int]] = []
@@ -178,11 +179,16 @@ class TurnTaker:
         turn = self.pipeline.current
         if turn is None or turn.cancelled or not turn.held:  # the turn ended or was stopped otherwise (Esc)
             self._end_hold(interrupt=False)
-        elif self.segmenter.speech_s >= self._confirm_s or time.monotonic() - hold.since > HOLD_MAX_S:
+        elif self.segmenter.speech_s >= self._confirm_s:
+            log.info("barge-in: %.2f s of speech", self.segmenter.speech_s)
             self._end_hold(interrupt=True)
         elif hold.probe is None and hold.utterance is None and not self.segmenter.in_speech:
-            log.debug("held reply: the sound was too short to be speech")
+            log.info("held reply: the sound was too short to be speech")
             self._end_hold(interrupt=False)
+        elif time.monotonic() - hold.since > HOLD_MAX_S and self.segmenter.in_speech:
+            # someone goes on and on, speech and pauses, without a verdict: the user, most likely
+            log.info("barge-in: no verdict after %.0f s of sound", HOLD_MAX_S)
+            self._end_hold(interrupt=True)
 
     async def _check_words(self, audio: np.ndarray, ended_at: float) -> None:
         """A sound shorter than ``barge_in_confirm_ms`` paused or ended: its words decide."""
@@ -195,7 +201,10 @@ class TurnTaker:
             await asyncio.shield(hold.probe)  # a file: frames wait, so the result never depends on speed
 
     async def _words_verdict(self, hold: _Hold, audio: np.ndarray, ended_at: float) -> None:
+        started = time.monotonic()
         said = await self.pipeline.heard_from_user(audio, ended_at)
+        log.info("held reply: a %.2f s sound judged in %.2f s: %r", len(audio) / self.pipeline_rate, time.monotonic()
+                 - started, said)
         if self._hold is not hold:
             return
         hold.probe = None

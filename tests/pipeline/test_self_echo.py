@@ -60,3 +60,10 @@ def test_words_never_played_after_a_stop_do_not_count() -> None:
     text.stopped(8.0)  # barge-in at 8 s: the third sentence was queued, never heard
     assert not text.is_echo("one day she flew down and asked the baker to teach her", 8.5, 11.0).echo
     assert text.is_echo("wished she could bake bread too", 7.0, 9.0).echo
+
+
+def test_one_short_word_is_no_evidence_but_one_long_one_is() -> None:
+    # a question over the reply came out of the recogniser as "the": dropped as Visage's own voice, and lost
+    assert not played().is_echo("the", 4.5, 5.5).echo
+    assert not played().is_echo("She.", 4.5, 5.5).echo
+    assert played().is_echo("Baker.", 4.5, 6.5).echo  # a cut-off echo of a real word still counts

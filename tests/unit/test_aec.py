@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from app.core.aec import AecFrame, AecSettings, EchoCanceller
+from app.core.echo import one_tap_cancel
 
 B = 512
 RATE = 16_000
@@ -126,3 +127,35 @@ def test_the_output_is_the_microphone_when_nothing_was_learned() -> None:
     frame = aec.process(np.zeros(aec.window), mic)
     assert np.allclose(frame.residual, mic, atol=1e-6)
     assert frame.echo_power == 0.0 and not frame.adapted
+
+
+def test_a_filter_that_lost_the_room_no_longer_counts_as_converged() -> None:
+    """On PulseAudio the filter once "converged" and then cancelled 0.5 dB while still claiming it, so its estimate
+    of the echo left was near zero and every echo frame passed the gate. When our voice plays and the filter takes
+    out almost nothing for half a second, it counts as unconverged again; it relearns and converges again."""
+    rng = np.random.default_rng(5)
+    n = 4 * RATE
+    x = 0.1 * pink(3 * n, rng)
+    ir = echo_path(rng)
+    learned = np.convolve(x[:n], ir)[:n]
+    # then the microphone hears our voice through a path the filter has not learned: a plain delayed copy, as
+    # through a sound server's loopback, 75 ms late
+    moved_ir = np.zeros(4096)
+    moved_ir[1200] = 0.4
+    moved = np.convolve(x, moved_ir)[n : 3 * n]
+    mic = np.concatenate([learned, moved]) + rng.normal(0.0, 1e-3, 3 * n)
+    aec = EchoCanceller(4096, B)
+    padded = np.concatenate([np.zeros(aec.window - B), x])
+    frames = []
+    for i in range(0, len(mic) - B + 1, B):  # beside the one-tap match, as the echo gate runs it
+        ref, block = padded[i : i + aec.window], mic[i : i + B]
+        frames.append(aec.process(ref, block, alternative=one_tap_cancel(block, ref[-(B + 4000):])[0]))
+    before = frames[: n // B]
+    assert before[-1].converged
+    blocks_per_s = RATE // B
+    after = frames[n // B :]
+    lost_at = next(i for i, f in enumerate(after) if not f.converged)
+    assert lost_at < blocks_per_s, lost_at / blocks_per_s  # measured: 0.5 s
+    assert aec.losses >= 1
+    assert after[-1].converged  # relearned
+    assert erle_db(after[-blocks_per_s:]) > 10.0
