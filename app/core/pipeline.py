@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 
 #: How many earlier messages of the conversation go into the LLM's context.
 CONTEXT_MESSAGES = 8
+#: a held reply stopped this long (seconds) plays its interrupted sentence again from the start when it goes on
+REPEAT_AFTER_S = 1.0
 #: a short sound over a held reply that correlates this well with what was just played is our echo: a quarter
 #: second of echo scored 0.997 at any delay, other voices 0.11-0.28 over 0.6 s and up to 0.50 over 0.25 s (chance
 #: grows as the sound gets shorter), the user over our echo at -10 dB 0.24 (tests/unit/test_self_echo_copy.py)
@@ -506,15 +508,20 @@ class Pipeline:
         self.emit(SpeechChunk(turn_id=turn.turn_id, chunk=chunk, sentence_index=sentence_index))
 
     async def _after_hold(self, turn: Turn, spoken: SpokenReply) -> None:
-        """A held reply waits here until it is resumed or interrupted; resumed, it plays again from the piece
-        the hold cut (that piece whole, then the rest)."""
+        """A held reply waits here until it is resumed or interrupted; resumed, it plays on from just before the
+        cut after a short stop (a cough, a click of echo: the user hears a gap, not the sentence again), or from
+        the start of the piece it stopped in after a long one (the thread is lost by then), once per reply: a
+        reply stopped again in the same place must move on, never loop."""
         while turn.held and not turn.cancelled:
             await asyncio.sleep(0.02)
         cut, turn.cut_at = turn.cut_at, None
         if turn.cancelled or cut is None:
             turn.cut_at = cut  # an interrupted reply was heard up to its cut
             return
-        for piece in spoken.take_unheard(cut, whole=turn.resumes <= 1):
+        assert self.sink is not None
+        stopped_s = self.sink.audible_time() - cut
+        whole = stopped_s >= REPEAT_AFTER_S and turn.resumes <= 1
+        for piece in spoken.take_unheard(cut, whole=whole):
             self._play(turn, spoken, piece.chunk, piece.text, piece.sentence_index)
 
     # ---- hands-free listening ----

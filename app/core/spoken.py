@@ -45,9 +45,8 @@ class SpokenReply:
 
     def take_unheard(self, cut: float, *, whole: bool = True) -> list[Piece]:
         """Remove and return the pieces not heard to their end by ``cut`` (playback stopped there). With
-        ``whole``, the piece playing at ``cut`` is among them: it plays again whole (a sentence cut mid-word is
-        hard to follow). Without, only its rest from just before the cut is (a reply stopped twice in the same
-        place must still move on: it never loops)."""
+        ``whole``, the piece playing at ``cut`` is among them whole (it plays again from its start); without,
+        only its rest from ``BACK_S`` before the cut (the word being said is heard again)."""
         kept = [p for p in self.pieces if p.end <= cut]
         unheard = self.pieces[len(kept):]
         if not whole and unheard and unheard[0].start < cut:
