@@ -20,7 +20,8 @@ probability)`` pairs from the listen worker and feeds the :class:`~app.core.segm
   it goes on from where it was cut (``Pipeline.resume``) when the sound had no words or was Visage's own voice
   (an echo the canceller let through, a cough, a door). An echo stops when playback stops, so it never lasts
   long enough to count as the user: a reply is never lost to its own echo. A sound still going on after
-  ``HOLD_MAX_S`` without a verdict interrupts the turn (the user is not kept waiting).
+  ``HOLD_MAX_S`` without a verdict interrupts the turn (the user is not kept waiting). After ``FALSE_STOPS``
+  such stops in one reply, the next sound is judged the same way while the reply plays on.
 
 Turns are answered strictly in order: a speculative turn only starts when nothing else is running or
 queued, so every reply sees the history of the turns before it.
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 #: a held turn whose sound goes on this long without a verdict is interrupted (seconds)
 HOLD_MAX_S = 3.0
+#: after this many stops for sounds that were not the user, a reply plays on while the next sound is judged (a
+#: room where every restart of playback leaks a burst of echo must not stutter the reply to death)
+FALSE_STOPS = 2
 
 
 @dataclass
@@ -60,6 +64,9 @@ class _Hold:
     """A barge-in not confirmed yet: the running turn is held (see the module docstring)."""
 
     since: float  # monotonic
+    #: playback was stopped for it (False: the reply already stopped for sounds that were not the user twice, so
+    #: it plays on while this sound is judged; only an interruption stops it)
+    stopped: bool = True
     probe: asyncio.Task[None] | None = None  # the recogniser checking a short sound's words
     utterance: Utterance | None = None  # the sound ended as an utterance: answered only if it was the user
 
@@ -152,7 +159,9 @@ class TurnTaker:
             running = pipeline.current.turn_id if pipeline.current else ""
             pipeline.emit(SpeechStarted(turn_id=running, offset_s=found.offset_s))
             if self.barge_in and pipeline.current is not None and self._hold is None:
-                if self._confirm_s > 0 and pipeline.hold():
+                if self._confirm_s > 0 and pipeline.current.resumes >= FALSE_STOPS:
+                    self._hold = _Hold(since=time.monotonic(), stopped=False)  # judged while the reply plays on
+                elif self._confirm_s > 0 and pipeline.hold():
                     self._hold = _Hold(since=time.monotonic())
                 else:
                     pipeline.interrupt()
@@ -177,7 +186,7 @@ class TurnTaker:
         hold = self._hold
         assert hold is not None
         turn = self.pipeline.current
-        if turn is None or turn.cancelled or not turn.held:  # the turn ended or was stopped otherwise (Esc)
+        if turn is None or turn.cancelled or (hold.stopped and not turn.held):  # it ended, or was stopped (Esc)
             self._end_hold(interrupt=False)
         elif self.segmenter.speech_s >= self._confirm_s:
             log.info("barge-in: %.2f s of speech", self.segmenter.speech_s)
@@ -226,7 +235,7 @@ class TurnTaker:
             self.pipeline.interrupt()
             if hold.utterance is not None:
                 self._ended(hold.utterance)
-        else:
+        elif hold.stopped:
             self.pipeline.resume()
 
     async def _paused(self, pause: Pause) -> None:

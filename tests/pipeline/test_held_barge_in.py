@@ -200,3 +200,18 @@ def test_a_reply_stopped_twice_in_the_same_piece_moves_on_each_time() -> None:
     whole, rest, rest_again = first_piece(events)  # never the whole sentence again: no loop
     assert rest < whole - 0.1 and rest_again < whole - 0.1, (whole, rest, rest_again)
     assert store.messages[-1]["text"] == STORY and not store.messages[-1]["interrupted"]
+
+
+def test_after_two_stops_for_nothing_the_reply_plays_on_while_the_next_sound_is_judged() -> None:
+    """Live, every restart of playback once leaked a burst of echo: stop, go on, stop... A reply that stopped twice
+    for sounds that were not the user plays on through the third; it is still judged (a "stop" would end it)."""
+    clicks = np.concatenate([speech_like(0.1), silence(0.8), speech_like(0.1), silence(0.8), speech_like(0.1)])
+    results, events, store, _, pipeline, _ = talk(clicks, ScriptedASR("tell me a story"), tail_s=0.5)
+    assert len(results) == 1 and not results[0].interrupted
+    assert pipeline.resumed == 2  # the third click stopped nothing
+    chunks = [e for e in events if isinstance(e, SpeechChunk)]
+    # all three sentences were queued when the first click came: each stop plays the rest of the first piece and
+    # the two after it again (3 + 3 + 3); a third stop would have made it 12
+    assert len(chunks) == 9
+    assert sum(isinstance(e, ReplyResumed) for e in events) == 2
+    assert store.messages[-1]["text"] == STORY and not store.messages[-1]["interrupted"]
