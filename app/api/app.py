@@ -54,6 +54,20 @@ class SpeechRequest(BaseModel):
     instructions: str | None = None
 
 
+class ClosingStreamingResponse(StreamingResponse):
+    """A streaming response that always closes its body when it ends. When the client leaves, Starlette cancels the
+    response while the body generator waits at a ``yield`` and leaves it there until the garbage collector finds
+    it; ours holds the LLM's lock until then (the next request waited 120 s for it in one test run)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
 def _host_name(value: str) -> str:
     if value.startswith("["):
         return value.split("]")[0] + "]"
@@ -132,7 +146,7 @@ def create_app(host: EngineHost, *, key: str | None = None, loopback_only: bool 
 
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             body_iter = chat.event_stream(reply, first, stream, include_usage=include_usage, on_done=finished)
-            return StreamingResponse(body_iter, media_type="text/event-stream", headers=headers | {
+            return ClosingStreamingResponse(body_iter, media_type="text/event-stream", headers=headers | {
                 "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         parts = [first] if first is not None else []
         async for piece in stream:
