@@ -8,7 +8,7 @@ Listeners receive every event (``on_event``) on the loop thread; they must retur
 
 The parts with a job of their own live beside it: the LLM stage (``reply_stream``), saving a streaming reply
 (``reply_writer``), speculative turns (``speculation``), what was played and heard (``spoken``, ``self_echo``),
-hands-free turn-taking (``turn_taking``). At about 560 lines this module is over the 500-line guide: what stays
+hands-free turn-taking (``turn_taking``). At about 570 lines this module is over the 500-line guide: what stays
 are a turn's stages and the hold and resumption of its reply, which share the turn's playback state.
 """
 
