@@ -111,7 +111,6 @@ class TurnTaker:
         self._pause_id = 0  # which pause a late end-of-turn decision belongs to
         self._decisions: set[asyncio.Task[None]] = set()
         self._hold: _Hold | None = None
-        self.pipeline_rate = vad.sample_rate
         self._confirm_s = self.settings.barge_in_confirm_ms / 1000
         #: end-of-turn decisions (for the details view and tests): (probability, transcript, hang-over ms)
         self.decisions: list[tuple[float | None, str | None, int]] = []
@@ -212,8 +211,8 @@ class TurnTaker:
     async def _words_verdict(self, hold: _Hold, audio: np.ndarray, ended_at: float) -> None:
         started = time.monotonic()
         said = await self.pipeline.heard_from_user(audio, ended_at)
-        log.info("held reply: a %.2f s sound judged in %.2f s: %r", len(audio) / self.pipeline_rate, time.monotonic()
-                 - started, said)
+        log.info("held reply: a %.2f s sound judged in %.2f s: %r", len(audio) / self.segmenter.sample_rate,
+                 time.monotonic() - started, said)
         if self._hold is not hold:
             return
         hold.probe = None
